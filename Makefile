@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# nexus: out-of-tree AF_NEXUS socket family.
+#
+#   make                 build nexus.ko for the running kernel (or KDIR=...)
+#   make run             boot Debian's stock kernel in QEMU with nexus loaded
+#                        and run the demo (installs what is missing)
+#   make check           build everything, run KUnit and the selftests on the
+#                        debug and the stock kernel in QEMU
+#
+# Kernel objects are built by kbuild from the top-level Kbuild file.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf build
+
+.PHONY: all modules clean

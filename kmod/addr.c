@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AF_NEXUS addresses: validation of user-supplied sockaddrs and the port
+ * table behind bind(), connect() and sendto().
+ *
+ * There is one port space per network namespace, shared by all socket
+ * types. All namespaces share one hash table keyed by (namespace, port), so
+ * that a namespace costs nothing until it binds; each bucket has its own
+ * lock, so binds and lookups of different ports do not serialize.
+ */
+#include <linux/hash.h>
+#include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <net/netns/hash.h>
+
+#include "nexus.h"
+
+#define NEXUS_HASH_BITS		16
+#define NEXUS_HASH_SIZE		(1U << NEXUS_HASH_BITS)
+
+/*
+ * A port table bucket. @lock protects @head and the port/hashed/bind_node
+ * fields of every socket on it. It is a leaf lock: nothing else is taken
+ * while it is held, and it is only taken in process context.
+ */
+struct nexus_bucket {
+	spinlock_t lock;
+	struct hlist_head head;
+};
+
+static struct nexus_bucket *nexus_table;
+
+static struct nexus_bucket *nexus_bucket(const struct net *net, u32 port)
+{
+	return &nexus_table[hash_32(port ^ net_hash_mix(net), NEXUS_HASH_BITS)];
+}
+
+/**
+ * nexus_addr_check - validate a sockaddr handed in by userspace
+ * @uaddr: the address (the socket layer's kernel copy)
+ * @addr_len: its length as the caller gave it
+ * @allow_unspec: AF_UNSPEC is acceptable (connect() dissolving)
+ *
+ * The length is checked before the family is read: the socket layer passes
+ * an uninitialised buffer when addr_len is 0.
+ *
+ * Return: 0 for a well-formed AF_NEXUS address, 1 for AF_UNSPEC when
+ * allowed, -EINVAL for a short address or nonzero reserved bytes,
+ * -EAFNOSUPPORT for another family.
+ */
+int nexus_addr_check(const struct sockaddr *uaddr, int addr_len,
+		     bool allow_unspec)
+{
+	const struct sockaddr_nx *sa = (const struct sockaddr_nx *)uaddr;
+
+	if (addr_len < (int)sizeof(sa->snx_family))
+		return -EINVAL;
+	if (allow_unspec && sa->snx_family == AF_UNSPEC)
+		return 1;
+	if (addr_len < (int)sizeof(*sa))
+		return -EINVAL;
+	if (sa->snx_family != nexus_family)
+		return -EAFNOSUPPORT;
+	if (sa->snx_reserved || memchr_inv(sa->snx_zero, 0,
+					   sizeof(sa->snx_zero)))
+		return -EINVAL;
+	return 0;
+}
+NEXUS_EXPORT_FOR_TESTS(nexus_addr_check);
+
+static struct sock *nexus_find_locked(struct nexus_bucket *b,
+				      const struct net *net, u32 port)
+{
+	struct nexus_sock *nsk;
+
+	hlist_for_each_entry(nsk, &b->head, bind_node)
+		if (nsk->port == port && net_eq(sock_net(&nsk->sk), net))
+			return &nsk->sk;
+	return NULL;
+}
+
+/**
+ * nexus_bind_port - give an unbound socket a port
+ * @sk: the socket, locked by the caller
+ * @port: the port, not NEXUS_PORT_ANY
+ *
+ * Return: 0, or -EADDRINUSE when another socket of the namespace has it.
+ */
+int nexus_bind_port(struct sock *sk, u32 port)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+	struct nexus_bucket *b = nexus_bucket(sock_net(sk), port);
+	int err = 0;
+
+	spin_lock(&b->lock);
+	if (nexus_find_locked(b, sock_net(sk), port)) {
+		err = -EADDRINUSE;
+	} else {
+		nsk->port = port;
+		nsk->hashed = true;
+		hlist_add_head(&nsk->bind_node, &b->head);
+	}
+	spin_unlock(&b->lock);
+	return err;
+}
+NEXUS_EXPORT_FOR_TESTS(nexus_bind_port);
+
+/**
+ * nexus_autobind - bind a socket to a free ephemeral port
+ * @sk: the socket, locked by the caller, not bound
+ *
+ * Probes the namespace's ephemeral range linearly from a random start, as
+ * inet does, so that the cost stays low while the range fills up.
+ *
+ * Return: 0, or -EADDRNOTAVAIL when every port of the range is taken; the
+ * socket is then left unchanged.
+ */
+int nexus_autobind(struct sock *sk)
+{
+	struct nexus_net *nn = nexus_net(sock_net(sk));
+	u32 lo = READ_ONCE(nn->ephemeral_lo);
+	u32 hi = READ_ONCE(nn->ephemeral_hi);
+	u32 n, start, i;
+
+	if (lo > hi || lo == NEXUS_PORT_ANY)	/* torn update: be safe */
+		return -EADDRNOTAVAIL;
+	n = hi - lo + 1;		/* lo >= 1, so this cannot wrap to 0 */
+	start = reciprocal_scale(get_random_u32(), n);
+
+	for (i = 0; i < n; i++) {
+		u64 off = (u64)start + i;
+
+		if (off >= n)
+			off -= n;
+		if (!nexus_bind_port(sk, lo + (u32)off))
+			return 0;
+		if (!(i & 1023))
+			cond_resched();
+	}
+	return -EADDRNOTAVAIL;
+}
+NEXUS_EXPORT_FOR_TESTS(nexus_autobind);
+
+/**
+ * nexus_unbind - remove a socket from the port table
+ * @sk: the socket
+ *
+ * The socket keeps its port number (getsockname() of a closed or shut-down
+ * socket still shows it); it just cannot be found any more.
+ */
+void nexus_unbind(struct sock *sk)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+	struct nexus_bucket *b;
+
+	if (!nsk->hashed)
+		return;
+	b = nexus_bucket(sock_net(sk), nsk->port);
+	spin_lock(&b->lock);
+	hlist_del_init(&nsk->bind_node);
+	nsk->hashed = false;
+	spin_unlock(&b->lock);
+}
+NEXUS_EXPORT_FOR_TESTS(nexus_unbind);
+
+/**
+ * nexus_lookup - find the socket bound to a port
+ * @net: the namespace
+ * @port: the port
+ *
+ * Return: the socket with a reference held (sock_put() it), or NULL.
+ */
+struct sock *nexus_lookup(const struct net *net, u32 port)
+{
+	struct nexus_bucket *b = nexus_bucket(net, port);
+	struct sock *sk;
+
+	spin_lock(&b->lock);
+	sk = nexus_find_locked(b, net, port);
+	if (sk)
+		sock_hold(sk);
+	spin_unlock(&b->lock);
+	return sk;
+}
+NEXUS_EXPORT_FOR_TESTS(nexus_lookup);
+
+int nexus_port_table_init(void)
+{
+	u32 i;
+
+	nexus_table = kvmalloc_array(NEXUS_HASH_SIZE, sizeof(*nexus_table),
+				     GFP_KERNEL);
+	if (!nexus_table)
+		return -ENOMEM;
+	for (i = 0; i < NEXUS_HASH_SIZE; i++) {
+		spin_lock_init(&nexus_table[i].lock);
+		INIT_HLIST_HEAD(&nexus_table[i].head);
+	}
+	return 0;
+}
+
+void nexus_port_table_exit(void)
+{
+	kvfree(nexus_table);
+	nexus_table = NULL;
+}

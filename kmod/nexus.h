@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nexus: internal definitions shared by the module's source files.
+ *
+ * Files:
+ *   af_nexus.c  module init/exit, socket(), per-namespace state, the
+ *               operations common to every socket type
+ *   addr.c      address validation and the port table (bind, lookup,
+ *               ephemeral ports)
+ *   stream.c    SOCK_STREAM and SOCK_SEQPACKET
+ *   dgram.c     SOCK_DGRAM
+ */
+#ifndef _NEXUS_H
+#define _NEXUS_H
+
+#include <linux/list.h>
+#include <linux/net.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "../uapi/linux/nexus.h"
+#include "compat.h"
+
+/* The address family number in use (module parameter "family"). */
+extern int nexus_family;
+
+/*
+ * Per-network-namespace state, reached through net_generic().
+ *
+ * The values are read locklessly with READ_ONCE() (a reader sees either the
+ * old or the new value of each field) and written with WRITE_ONCE() by the
+ * sysctl handlers.
+ */
+struct nexus_net {
+	u32 node;			/* this namespace's node id */
+	u32 ephemeral_lo;		/* ephemeral port range, inclusive */
+	u32 ephemeral_hi;
+	u32 unpriv_port_start;		/* lower ports need CAP_NET_BIND_SERVICE */
+	u32 connect_timeout_ms;		/* default NEXUS_CONNECT_TIMEOUT */
+	u32 dgram_qlen;			/* datagram receive queue length */
+	struct ctl_table_header *sysctl_hdr;
+};
+
+struct nexus_net *nexus_net(const struct net *net);
+
+/*
+ * A nexus socket.
+ *
+ * Locking rules:
+ * - lock_sock() (the socket lock) protects every field below that is not
+ *   marked otherwise, and sk_state transitions.
+ * - @port and @bind_node are written under the port table's bucket lock
+ *   (see addr.c) while the socket lock is held; they are read under either.
+ */
+struct nexus_sock {
+	struct sock sk;			/* must be first */
+	u32 port;			/* local port, 0 while unbound */
+	u32 peer_port;			/* connected peer: port and node */
+	u32 peer_node;
+	bool hashed;			/* @bind_node is in the port table */
+	struct hlist_node bind_node;	/* port table entry */
+	u64 connect_timeout_ms;		/* 0: no limit */
+};
+
+static inline struct nexus_sock *nexus_sk(const struct sock *sk)
+{
+	return container_of(sk, struct nexus_sock, sk);
+}
+
+/* addr.c: address validation and the port table */
+int nexus_addr_check(const struct sockaddr *uaddr, int addr_len,
+		     bool allow_unspec);
+int nexus_port_table_init(void);
+void nexus_port_table_exit(void);
+int nexus_bind_port(struct sock *sk, u32 port);
+int nexus_autobind(struct sock *sk);
+void nexus_unbind(struct sock *sk);
+struct sock *nexus_lookup(const struct net *net, u32 port);
+
+/* af_nexus.c: operations shared by every socket type */
+int nexus_bind(struct socket *sock, nexus_uaddr_t *uaddr, int addr_len);
+int nexus_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
+int nexus_setsockopt(struct socket *sock, int level, int optname,
+		     sockptr_t optval, unsigned int optlen);
+int nexus_getsockopt(struct socket *sock, int level, int optname,
+		     char __user *optval, int __user *optlen);
+void nexus_fill_addr(struct sockaddr_nx *sa, u32 node, u32 port);
+
+/* stream.c */
+extern const struct proto_ops nexus_stream_ops;
+extern const struct proto_ops nexus_seqpacket_ops;
+void nexus_stream_init_sock(struct sock *sk);
+
+/* dgram.c */
+extern const struct proto_ops nexus_dgram_ops;
+void nexus_dgram_init_sock(struct sock *sk);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Internal functions the KUnit suites (nexus_kunit.ko) call. */
+#define NEXUS_EXPORT_FOR_TESTS(sym) EXPORT_SYMBOL_GPL(sym)
+#else
+#define NEXUS_EXPORT_FOR_TESTS(sym)
+#endif
+
+#endif /* _NEXUS_H */
