@@ -45,6 +45,23 @@ struct nexus_net {
 
 struct nexus_net *nexus_net(const struct net *net);
 
+/* Where a connect()/sendto() target node is, seen from namespace @net. */
+enum nexus_node_kind {
+	NEXUS_NODE_IS_LOCAL,		/* NEXUS_NODE_ANY or this node's id */
+	NEXUS_NODE_IS_BROADCAST,	/* NEXUS_NODE_BROADCAST */
+	NEXUS_NODE_IS_FOREIGN,		/* any other: ENETUNREACH */
+};
+
+static inline enum nexus_node_kind nexus_node_kind(const struct net *net,
+						   u32 node)
+{
+	if (node == NEXUS_NODE_ANY || node == READ_ONCE(nexus_net(net)->node))
+		return NEXUS_NODE_IS_LOCAL;
+	if (node == NEXUS_NODE_BROADCAST)
+		return NEXUS_NODE_IS_BROADCAST;
+	return NEXUS_NODE_IS_FOREIGN;
+}
+
 /*
  * A nexus socket.
  *
