@@ -22,6 +22,7 @@
 int nexus_family = AF_NEXUS;
 module_param_named(family, nexus_family, int, 0444);
 MODULE_PARM_DESC(family, "address family number to register (default 22)");
+NEXUS_EXPORT_FOR_TESTS(nexus_family);
 
 static unsigned int nexus_net_id __read_mostly;
 
