@@ -7,6 +7,8 @@
 #                        and run the demo (installs what is missing)
 #   make check           build everything, run KUnit and the selftests on the
 #                        debug and the stock kernel in QEMU
+#   make bench           AF_NEXUS against AF_UNIX, TCP and VSOCK on the stock
+#                        kernel in QEMU (docs/performance.md)
 #
 # Kernel objects are built by kbuild from the top-level Kbuild file.
 
@@ -28,4 +30,7 @@ run:
 check:
 	qemu/check.sh
 
-.PHONY: all modules clean run check
+bench:
+	qemu/bench.sh
+
+.PHONY: all modules clean run check bench

@@ -9,6 +9,9 @@
 #   nexus.mode=run     load the module, run /tests/nexus_demo on the console
 #   nexus.mode=demo    same as run
 #   nexus.interactive=1  (run mode) then give a shell on the console
+#   nexus.mode=bench   load the module, run /tests/nexus_bench with the
+#                      arguments of nexus.bench=ARG:ARG:... (colon-separated),
+#                      its stdout on /dev/ttyS1 (qemu/bench.sh reads it)
 #
 # Check-mode line protocol on ttyS1 (parsed by qemu/parse-results.py):
 #   @@ kernel <release>
@@ -42,11 +45,13 @@ hostname nexus-guest
 MODE=check
 INTERACTIVE=0
 TEST_TIMEOUT=300
+BENCH_ARGS=""
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	nexus.mode=*) MODE=${arg#nexus.mode=} ;;
 	nexus.interactive=*) INTERACTIVE=${arg#nexus.interactive=} ;;
 	nexus.timeout=*) TEST_TIMEOUT=${arg#nexus.timeout=} ;;
+	nexus.bench=*) BENCH_ARGS=${arg#nexus.bench=} ;;
 	esac
 done
 
@@ -185,8 +190,33 @@ run_mode() {
 	finish
 }
 
+bench_mode() {
+	# Benchmark output on ttyS1, progress on the console. Timing is the
+	# host's business (run-guest.sh timeout); nothing here is a test.
+	if [ -c /dev/ttyS1 ]; then exec 3>/dev/ttyS1; else exec 3>/dev/null; fi
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	echo "@@ kernel $(uname -r)" >&3
+	load_extra_modules >&3 2>&1
+	insmod "$NEXUS_KO" >&3 2>&1
+	rc=$?
+	echo "@@ insmod nexus rc=$rc" >&3
+	if [ $rc = 0 ] && [ -x /tests/nexus_bench ]; then
+		# shellcheck disable=SC2046 # the arguments are meant to split
+		(cd /tmp && exec /tests/nexus_bench $(echo "$BENCH_ARGS" | tr ':' ' ')) \
+			</dev/null >&3
+		echo "@@ bench rc=$?" >&3
+	elif [ $rc = 0 ]; then
+		echo "@@ note no /tests/nexus_bench in this initramfs" >&3
+	fi
+	echo "@@ tainted $(cat /proc/sys/kernel/tainted)" >&3
+	echo "@@ done" >&3
+	exec 3>&-
+	finish
+}
+
 case "$MODE" in
 check) check_mode ;;
+bench) bench_mode ;;
 run|demo) run_mode ;;
 *) echo "nexus-init: unknown nexus.mode=$MODE"; finish ;;
 esac

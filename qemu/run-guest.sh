@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Boot one QEMU guest on an initramfs made by initramfs.sh.
-# Usage: run-guest.sh -k KERNEL -i INITRD -d OUTDIR [-m check|run] [-I] [-l] [-a "cmdline"] [-s]
+# Usage: run-guest.sh -k KERNEL -i INITRD -d OUTDIR [-m check|run|bench] [-I] [-l] [-a "cmdline"] [-q "qemu args"] [-s]
 #   -d  OUTDIR receives console.log (ttyS0: kernel console) and results.log
 #       (ttyS1: the test protocol, see guest-init.sh)
 #   -m  nexus.mode (default check)
@@ -9,6 +9,8 @@
 #       logged to console.log
 #   -l  kmemleak=on (debug kernel)
 #   -a  more kernel command line
+#   -q  more QEMU arguments (split on spaces), e.g. "-icount shift=0,sleep=off";
+#       with -icount the TCG accelerator runs single-threaded, as QEMU requires
 #   -s  show the console live on stdout while the guest runs
 # Environment: ACCEL=tcg|kvm (default tcg), NEXUS_QEMU_TIMEOUT seconds
 # (default 1200), NEXUS_QEMU_MEM (default 2G), NEXUS_QEMU_SMP (default 2),
@@ -18,7 +20,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel="" initrd="" outdir="" mode=check interactive=0 kmemleak=0 extra="" show=0
-while getopts "k:i:d:m:Ila:s" opt; do
+qemu_extra=""
+while getopts "k:i:d:m:Ila:q:s" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	i) initrd=$OPTARG ;;
@@ -27,8 +30,9 @@ while getopts "k:i:d:m:Ila:s" opt; do
 	I) interactive=1 ;;
 	l) kmemleak=1 ;;
 	a) extra=$OPTARG ;;
+	q) qemu_extra=$OPTARG ;;
 	s) show=1 ;;
-	*) die "usage: $0 -k KERNEL -i INITRD -d OUTDIR [-m MODE] [-I] [-l] [-a ARGS] [-s]" ;;
+	*) die "usage: $0 -k KERNEL -i INITRD -d OUTDIR [-m MODE] [-I] [-l] [-a ARGS] [-q QEMU_ARGS] [-s]" ;;
 	esac
 done
 [ -f "$kernel" ] || die "no kernel image '$kernel'"
@@ -46,6 +50,12 @@ tcg) accel_opt="tcg,thread=multi" ;;
 kvm) accel_opt=kvm ;;
 *) die "ACCEL must be tcg or kvm, not '$accel'" ;;
 esac
+case " $qemu_extra " in
+*" -icount "*)
+	[ "$accel" = tcg ] || die "-icount needs ACCEL=tcg"
+	accel_opt=tcg	# icount is incompatible with multi-threaded TCG
+	;;
+esac
 limit=${NEXUS_QEMU_TIMEOUT:-1200}
 
 cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 softlockup_panic=1"
@@ -58,6 +68,8 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -accel "$accel_opt"
 	-cpu max -smp "${NEXUS_QEMU_SMP:-2}" -m "${NEXUS_QEMU_MEM:-2G}"
 	-display none -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+# shellcheck disable=SC2206 # split on purpose
+[ -n "$qemu_extra" ] && qemu+=($qemu_extra)
 if [ $interactive = 1 ]; then
 	# shellcheck disable=SC2054 # commas belong to the QEMU options
 	qemu+=(-chardev "stdio,id=con0,mux=on,signal=off,logfile=$console"

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make bench`: boot Debian's stock kernel (never the debug kernel: its
+# sanitizers distort the ratios) with nexus.ko and the vsock loopback stack,
+# run selftests/nexus_bench in it, and print the tables.
+#
+# Two boots:
+#   icount  -smp 1, TCG with -icount shift=0,sleep=off: the guest clock
+#           advances 1 ns per guest instruction, so the figures are
+#           instruction counts and repeat from run to run (primary figure)
+#   smp2    -smp 2, TCG without icount: wall-clock figures with cross-CPU
+#           wake-ups (noisy: the host is shared)
+# Results: build/bench/results.json (every sample, medians, ratios),
+# build/bench/table.md, build/bench/<boot>/{console,results}.log.
+#
+# Environment:
+#   NEXUS_BENCH_BOOTS      boots to run, default "icount smp2"
+#   NEXUS_BENCH_ARGS       nexus_bench arguments for the icount boot,
+#                          colon-separated (default "-r:10")
+#   NEXUS_BENCH_SMP2_ARGS  for the smp2 boot (default: 10 rounds, without
+#                          the 100k-socket and memory workloads)
+#   NEXUS_QEMU_TIMEOUT     seconds per boot (default 1200), NEXUS_STOCK_EXTRA
+#                          as for check.sh
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+src=${NEXUS_SRC:-$TOP_DIR}
+build="$TOP_DIR/build"
+out="$build/bench"
+boots=${NEXUS_BENCH_BOOTS:-icount smp2}
+
+ensure_host_packages
+eval "$("$QEMU_DIR/kernel-stock.sh")"
+mkdir -p "$out"
+NEXUS_SRC=$src "$QEMU_DIR/build-module.sh" "$KDIR" "$out/module"
+say "building nexus_bench"
+make -s -C "$src/selftests" O="$out/bin" bench >&2 || die "nexus_bench build failed"
+
+extra=()
+for m in ${NEXUS_STOCK_EXTRA-net/vmw_vsock/vsock.ko net/vmw_vsock/vmw_vsock_virtio_transport_common.ko net/vmw_vsock/vsock_loopback.ko}; do
+	extra+=(-x "$MODDIR/kernel/$m")
+done
+"$QEMU_DIR/initramfs.sh" -o "$out/initramfs.cpio.gz" \
+	-m "$out/module/nexus.ko" -t "$out/bin/nexus_bench" "${extra[@]}"
+
+runs=()
+for b in $boots; do
+	case $b in
+	icount)
+		smp=1 qargs="-icount shift=0,sleep=off"
+		args=${NEXUS_BENCH_ARGS:--r:10}
+		;;
+	smp2)
+		smp=2 qargs=""
+		args=${NEXUS_BENCH_SMP2_ARGS:--r:10:-w:conn_cycle,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
+		;;
+	*) die "unknown boot '$b' in NEXUS_BENCH_BOOTS (icount, smp2)" ;;
+	esac
+	NEXUS_QEMU_SMP=$smp "$QEMU_DIR/run-guest.sh" -m bench -k "$VMLINUZ" \
+		-i "$out/initramfs.cpio.gz" -d "$out/$b" -q "$qargs" \
+		-a "nexus.bench=$args" || true
+	say "$b: $(grep -c '^@@ bench sample' "$out/$b/results.log" || true) samples in $(cat "$out/$b/seconds")s"
+	runs+=("$b=$out/$b/results.log")
+done
+
+status=0
+"$QEMU_DIR/bench-report.py" --json "$out/results.json" --md "$out/table.md" \
+	--command "make bench (kernel $KREL)" "${runs[@]}" || status=$?
+echo
+echo "results: $out/results.json, $out/table.md; logs: $out/<boot>/{console,results}.log"
+# A guest that died before '@@ done' is an error; slow figures never are.
+exit $status

@@ -1,0 +1,1125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nexus_bench: AF_NEXUS against AF_UNIX (abstract names), inet (TCP with
+ * TCP_NODELAY, UDP for datagrams) on loopback and AF_VSOCK loopback
+ * (VMADDR_CID_LOCAL), for every socket type each family has.
+ *
+ * This is a benchmark, not a test: it never fails on a slow result. It is
+ * meant to run as root in the QEMU guest of qemu/bench.sh (`make bench`):
+ * under `-icount shift=0,sleep=off` one nanosecond of guest clock is one
+ * guest instruction, so the figures are instruction counts.
+ *
+ * Usage: nexus_bench [-r ROUNDS] [-s SCALE%] [-w WORKLOAD,...] [-F N]
+ *                    [-f FAMILY,...]
+ *   -r  rounds (default 10); the family order rotates every round
+ *   -s  scale every iteration count by SCALE percent (default 100)
+ *   -w  run only these workloads (names as printed; "big" selects
+ *       bind_connect and mem; default all)
+ *   -F  bound sockets for bind_connect at scale (default 100000)
+ *   -f  only these families (nexus,unix,inet,vsock; default all)
+ *
+ * Output on stdout, one line per measurement:
+ *   @@ bench sample {"w":..,"type":..,"fam":..,"round":N,"value":X,
+ *                    "unit":..,"phases":{..},"extra":{..}}
+ *   @@ bench na {"w":..,"type":..,"fam":..,"reason":".."}
+ *   @@ bench info {...}
+ * Progress goes to stderr. qemu/bench-report.py turns the samples into
+ * medians, ratios and the table.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nexus_util.h"
+
+#ifndef VMADDR_CID_LOCAL
+#define VMADDR_CID_LOCAL 1
+#endif
+
+enum { F_NEXUS, F_UNIX, F_INET, F_VSOCK, NFAM };
+static const char *const fam_name[NFAM] = { "nexus", "unix", "inet", "vsock" };
+
+static int rounds = 10;
+static int scale = 100;
+static int fill_count = 100000;
+static const char *only;
+static unsigned int fam_mask = (1u << NFAM) - 1;
+
+/* ---- small helpers ---- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Cost of one now_ns() call, subtracted from timed phases. */
+static double clock_ovh;
+
+static void calibrate_clock(void)
+{
+	double best = 1e18;
+	int r, i;
+
+	for (r = 0; r < 5; r++) {
+		uint64_t t0 = now_ns(), t1;
+
+		for (i = 0; i < 1000; i++)
+			t1 = now_ns();
+		t1 = now_ns();
+		if ((double)(t1 - t0) / 1001 < best)
+			best = (double)(t1 - t0) / 1001;
+	}
+	clock_ovh = best;
+}
+
+static int scaled(int n)
+{
+	long v = (long)n * scale / 100;
+
+	return v < 1 ? 1 : (int)v;
+}
+
+static const char *type_name(int type)
+{
+	return type == SOCK_STREAM ? "stream" :
+	       type == SOCK_SEQPACKET ? "seqpacket" : "dgram";
+}
+
+static int selected(const char *w)
+{
+	const char *p = only;
+	size_t n = strlen(w);
+
+	if (!only)
+		return 1;
+	while (p && *p) {
+		if (!strncmp(p, w, n) && (p[n] == ',' || !p[n]))
+			return 1;
+		if (!strncmp(p, "big", 3) && (p[3] == ',' || !p[3]) &&
+		    (!strcmp(w, "bind_connect") || !strcmp(w, "mem")))
+			return 1;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+/* A helper process dies with its parent (a sample that failed or hung). */
+static pid_t fork_helper(void)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return pid;
+}
+
+/* ---- addresses and sockets per family ---- */
+
+struct addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+static int fam_domain(int f)
+{
+	switch (f) {
+	case F_NEXUS: return nx_family();
+	case F_UNIX: return AF_UNIX;
+	case F_INET: return AF_INET;
+	default: return AF_VSOCK;
+	}
+}
+
+static void set_nodelay(int f, int type, int fd)
+{
+	int one = 1;
+
+	if (f == F_INET && type == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static int mk_socket(int f, int type)
+{
+	int fd = socket(fam_domain(f), type | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0)
+		set_nodelay(f, type, fd);
+	return fd;
+}
+
+/* An explicit address: family-specific "name number @n". */
+static void addr_explicit(int f, unsigned int n, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	switch (f) {
+	case F_NEXUS: {
+		struct sockaddr_nx *sa = (void *)&a->ss;
+
+		*sa = nx_addr(NEXUS_NODE_ANY, n);
+		a->len = sizeof(*sa);
+		break;
+	}
+	case F_UNIX: {
+		struct sockaddr_un *sa = (void *)&a->ss;
+		int l;
+
+		sa->sun_family = AF_UNIX;
+		l = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
+			     "nxbench-%u", n);
+		a->len = offsetof(struct sockaddr_un, sun_path) + 1 + l;
+		break;
+	}
+	case F_INET: {
+		/*
+		 * n < 1<<16: 127.0.0.1:n. Larger: spread over 127.0.0.2+ on
+		 * ports 1024..32767 (below the ephemeral range).
+		 */
+		struct sockaddr_in *sa = (void *)&a->ss;
+		unsigned int ip = 1, port = n;
+
+		if (n >= 65536) {
+			n -= 65536;
+			ip = 2 + n / 31744;
+			port = 1024 + n % 31744;
+		}
+		sa->sin_family = AF_INET;
+		sa->sin_addr.s_addr = htonl(0x7f000000 | ip);
+		sa->sin_port = htons(port);
+		a->len = sizeof(*sa);
+		break;
+	}
+	default: {
+		struct sockaddr_vm *sa = (void *)&a->ss;
+
+		sa->svm_family = AF_VSOCK;
+		sa->svm_cid = VMADDR_CID_ANY;
+		sa->svm_port = n;
+		a->len = sizeof(*sa);
+		break;
+	}
+	}
+}
+
+/* Bind to a family-chosen free address (the family's autobind). */
+static int bind_any(int f, int fd)
+{
+	struct addr a;
+
+	memset(&a, 0, sizeof(a));
+	switch (f) {
+	case F_NEXUS:
+		return nx_bind(fd, NEXUS_NODE_ANY, NEXUS_PORT_ANY);
+	case F_UNIX:
+		a.ss.ss_family = AF_UNIX;
+		a.len = sizeof(sa_family_t);	/* autobind */
+		break;
+	case F_INET: {
+		struct sockaddr_in *sa = (void *)&a.ss;
+
+		sa->sin_family = AF_INET;
+		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.len = sizeof(*sa);
+		break;
+	}
+	default: {
+		struct sockaddr_vm *sa = (void *)&a.ss;
+
+		sa->svm_family = AF_VSOCK;
+		sa->svm_cid = VMADDR_CID_ANY;
+		sa->svm_port = VMADDR_PORT_ANY;
+		a.len = sizeof(*sa);
+		break;
+	}
+	}
+	return bind(fd, (struct sockaddr *)&a.ss, a.len);
+}
+
+/* The address a peer connects to in order to reach @fd. */
+static int conn_addr(int f, int fd, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->len = sizeof(a->ss);
+	if (getsockname(fd, (struct sockaddr *)&a->ss, &a->len))
+		return -1;
+	if (f == F_VSOCK)
+		((struct sockaddr_vm *)&a->ss)->svm_cid = VMADDR_CID_LOCAL;
+	if (f == F_NEXUS)
+		((struct sockaddr_nx *)&a->ss)->snx_node = NEXUS_NODE_LOCAL;
+	return 0;
+}
+
+static int do_connect(int fd, const struct addr *a)
+{
+	return connect(fd, (const struct sockaddr *)&a->ss, a->len);
+}
+
+static int mk_listener(int f, int type, int backlog, struct addr *a)
+{
+	int fd = mk_socket(f, type);
+
+	if (fd < 0)
+		return -1;
+	if (bind_any(f, fd) || listen(fd, backlog) || conn_addr(f, fd, a)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int do_accept(int f, int type, int l)
+{
+	int fd = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd >= 0)
+		set_nodelay(f, type, fd);
+	return fd;
+}
+
+/* A connected pair: @pa the client end, @pb the server end. */
+static int mk_pair(int f, int type, int *pa, int *pb)
+{
+	struct addr aa, ab;
+	int a = -1, b = -1, l;
+
+	if (type == SOCK_DGRAM) {
+		a = mk_socket(f, type);
+		if (a < 0)
+			goto fail;
+		b = mk_socket(f, type);
+		if (b < 0 || bind_any(f, a) || bind_any(f, b) ||
+		    conn_addr(f, a, &aa) || conn_addr(f, b, &ab) ||
+		    do_connect(a, &ab) || do_connect(b, &aa))
+			goto fail;
+	} else {
+		l = mk_listener(f, type, 16, &ab);
+		if (l < 0)
+			goto fail;
+		a = mk_socket(f, type);
+		if (a < 0 || do_connect(a, &ab)) {
+			int e = errno;
+
+			close(l);
+			errno = e;
+			goto fail;
+		}
+		b = do_accept(f, type, l);
+		close(l);
+		if (b < 0)
+			goto fail;
+	}
+	*pa = a;
+	*pb = b;
+	return 0;
+fail: {
+		int e = errno;
+
+		if (a >= 0)
+			close(a);
+		if (b >= 0)
+			close(b);
+		errno = e;
+		return -1;
+	}
+}
+
+static int send_all(int fd, const char *buf, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = send(fd, buf + done, n - done, MSG_NOSIGNAL);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += r;
+	}
+	return 0;
+}
+
+/* Receive one message (dgram, seqpacket) or exactly @n bytes (stream). */
+static int recv_msg(int fd, int type, char *buf, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = recv(fd, buf + done, n - done, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += r;
+		if (type != SOCK_STREAM)
+			break;
+	}
+	return 0;
+}
+
+/* ---- results ---- */
+
+#define MAX_PHASES 6
+
+struct result {
+	int na;				/* errno when not applicable */
+	char reason[96];
+	double value;			/* per operation */
+	char unit[16];
+	int nphases;
+	char phase[MAX_PHASES][16];
+	double phase_val[MAX_PHASES];
+	int nextra;
+	char extra[4][16];
+	double extra_val[4];
+};
+
+static void res_phase(struct result *r, const char *name, double v)
+{
+	snprintf(r->phase[r->nphases], sizeof(r->phase[0]), "%s", name);
+	r->phase_val[r->nphases++] = v;
+}
+
+static void res_extra(struct result *r, const char *name, double v)
+{
+	snprintf(r->extra[r->nextra], sizeof(r->extra[0]), "%s", name);
+	r->extra_val[r->nextra++] = v;
+}
+
+static int res_na(struct result *r, const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	r->na = e ? e : EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+	if (e) {
+		size_t l = strlen(r->reason);
+
+		snprintf(r->reason + l, sizeof(r->reason) - l, ": %s",
+			 strerror(e));
+	}
+	return -1;
+}
+
+static void print_result(const char *w, int type, int f, int round,
+			 const struct result *r)
+{
+	int i;
+
+	if (r->na) {
+		printf("@@ bench na {\"w\":\"%s\",\"type\":\"%s\",\"fam\":\"%s\",\"reason\":\"%s\"}\n",
+		       w, type_name(type), fam_name[f], r->reason);
+		return;
+	}
+	printf("@@ bench sample {\"w\":\"%s\",\"type\":\"%s\",\"fam\":\"%s\",\"round\":%d,\"value\":%.1f,\"unit\":\"%s\",\"phases\":{",
+	       w, type_name(type), fam_name[f], round, r->value, r->unit);
+	for (i = 0; i < r->nphases; i++)
+		printf("%s\"%s\":%.1f", i ? "," : "", r->phase[i],
+		       r->phase_val[i]);
+	printf("},\"extra\":{");
+	for (i = 0; i < r->nextra; i++)
+		printf("%s\"%s\":%.1f", i ? "," : "", r->extra[i],
+		       r->extra_val[i]);
+	printf("}}\n");
+}
+
+/* ---- workloads: each runs in its own process (see run_sample) ---- */
+
+/* connect + accept + close, one process, phases timed separately. */
+static int wl_conn_cycle(int f, int type, struct result *r)
+{
+	int n = scaled(200), warm = 10, i, l;
+	double ph[5] = { 0 };
+	struct addr a;
+
+	l = mk_listener(f, type, 128, &a);
+	if (l < 0)
+		return res_na(r, "listener");
+	for (i = -warm; i < n; i++) {
+		uint64_t t0, t1, t2, t3, t4, t5;
+		int c, s;
+
+		t0 = now_ns();
+		c = mk_socket(f, type);
+		t1 = now_ns();
+		if (c < 0 || do_connect(c, &a))
+			return res_na(r, "connect");
+		t2 = now_ns();
+		s = do_accept(f, type, l);
+		t3 = now_ns();
+		if (s < 0)
+			return res_na(r, "accept");
+		close(c);
+		t4 = now_ns();
+		close(s);
+		t5 = now_ns();
+		if (i < 0)
+			continue;
+		ph[0] += t1 - t0;
+		ph[1] += t2 - t1;
+		ph[2] += t3 - t2;
+		ph[3] += t4 - t3;
+		ph[4] += t5 - t4;
+	}
+	r->value = 0;
+	for (i = 0; i < 5; i++) {
+		ph[i] = ph[i] / n - clock_ovh;
+		r->value += ph[i];
+	}
+	res_phase(r, "socket", ph[0]);
+	res_phase(r, "connect", ph[1]);
+	res_phase(r, "accept", ph[2]);
+	res_phase(r, "close_cli", ph[3]);
+	res_phase(r, "close_srv", ph[4]);
+	strcpy(r->unit, "ns/cycle");
+	close(l);
+	return 0;
+}
+
+/* Request/response of @size bytes with an echoing child process. */
+static int pingpong(int f, int type, size_t size, struct result *r)
+{
+	int n = scaled(size > 1 ? 200 : 300), warm = 20, i, a, b;
+	char *buf = calloc(1, size);
+	uint64_t t0 = 0;
+	pid_t pid;
+	int st;
+
+	if (mk_pair(f, type, &a, &b))
+		return res_na(r, type == SOCK_DGRAM ? "connected datagram pair" :
+			      "connected pair");
+	/* A datagram family may connect but not send: find out first. */
+	if (send_all(a, buf, size) || recv_msg(b, type, buf, size) ||
+	    send_all(b, buf, size) || recv_msg(a, type, buf, size))
+		return res_na(r, "send/recv");
+	pid = fork_helper();
+	if (pid < 0)
+		return res_na(r, "fork");
+	if (!pid) {
+		close(a);
+		for (i = 0; i < n + warm; i++)
+			if (recv_msg(b, type, buf, size) ||
+			    send_all(b, buf, size))
+				_exit(1);
+		_exit(0);
+	}
+	close(b);
+	for (i = -warm; i < n; i++) {
+		if (!i)
+			t0 = now_ns();
+		if (send_all(a, buf, size) || recv_msg(a, type, buf, size))
+			return res_na(r, "ping-pong");
+	}
+	r->value = (double)(now_ns() - t0) / n;
+	strcpy(r->unit, "ns/roundtrip");
+	waitpid(pid, &st, 0);
+	return 0;
+}
+
+static int wl_pingpong_1(int f, int type, struct result *r)
+{
+	return pingpong(f, type, 1, r);
+}
+
+static int wl_pingpong_4k(int f, int type, struct result *r)
+{
+	return pingpong(f, type, 4096, r);
+}
+
+/* Stream throughput: 64 KiB writes to a reading child. */
+static int wl_stream_tput(int f, int type, struct result *r)
+{
+	const size_t chunk = 65536;
+	int n = scaled(64), warm = 4, i, a, b;
+	char *buf = calloc(1, chunk);
+	uint64_t t0 = 0;
+	pid_t pid;
+	int st;
+
+	if (mk_pair(f, type, &a, &b))
+		return res_na(r, "connected pair");
+	pid = fork_helper();
+	if (pid < 0)
+		return res_na(r, "fork");
+	if (!pid) {
+		size_t want = chunk * (n + warm), got = 0;
+		int acked = 0;
+
+		close(a);
+		while (got < want) {
+			ssize_t k = recv(b, buf, chunk, 0);
+
+			if (k <= 0)
+				_exit(1);
+			got += k;
+			if (!acked && got >= chunk * warm) {
+				if (send_all(b, "w", 1))
+					_exit(1);
+				acked = 1;
+			}
+		}
+		_exit(send_all(b, "d", 1) ? 1 : 0);
+	}
+	close(b);
+	for (i = -warm; i < n; i++) {
+		if (!i) {
+			/* Wait until the warm-up bytes are consumed. */
+			if (recv_msg(a, SOCK_STREAM, buf, 1))
+				return res_na(r, "warm-up ack");
+			t0 = now_ns();
+		}
+		if (send_all(a, buf, chunk))
+			return res_na(r, "write");
+	}
+	if (recv_msg(a, SOCK_STREAM, buf, 1))
+		return res_na(r, "final ack");
+	r->value = (double)(now_ns() - t0) / n;
+	strcpy(r->unit, "ns/64KiB");
+	res_extra(r, "MBps", 65536.0 * 1000.0 / r->value);
+	waitpid(pid, &st, 0);
+	return 0;
+}
+
+/*
+ * Message throughput: 64-byte messages in windows of 64, each window
+ * acknowledged by the reader with one 1-byte message (UDP drops what does
+ * not fit, so the sender must not run ahead without bound).
+ */
+static int wl_msg_tput(int f, int type, struct result *r)
+{
+	const int win = 64, size = 64;
+	int nwin = scaled(32), warm = 2, i, j, a, b;
+	char buf[64] = { 0 };
+	uint64_t t0 = 0;
+	pid_t pid;
+	int st;
+
+	if (mk_pair(f, type, &a, &b))
+		return res_na(r, type == SOCK_DGRAM ? "connected datagram pair" :
+			      "connected pair");
+	if (send_all(a, buf, size) || recv_msg(b, type, buf, size))
+		return res_na(r, "send/recv");
+	pid = fork_helper();
+	if (pid < 0)
+		return res_na(r, "fork");
+	if (!pid) {
+		close(a);
+		for (i = 0; i < nwin + warm; i++) {
+			for (j = 0; j < win; j++)
+				if (recv(b, buf, sizeof(buf), 0) != size)
+					_exit(1);
+			if (send_all(b, buf, 1))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(b);
+	for (i = -warm; i < nwin; i++) {
+		if (!i)
+			t0 = now_ns();
+		for (j = 0; j < win; j++)
+			if (send(a, buf, size, MSG_NOSIGNAL) != size)
+				return res_na(r, "send");
+		if (recv(a, buf, sizeof(buf), 0) != 1)
+			return res_na(r, "ack");
+	}
+	r->value = (double)(now_ns() - t0) / ((double)nwin * win);
+	strcpy(r->unit, "ns/msg");
+	waitpid(pid, &st, 0);
+	return 0;
+}
+
+/*
+ * Connection storm: 1,000 clients (10 processes x 100 blocking connects,
+ * retrying refused or reset attempts) against one listener with backlog
+ * 128; time until every client is connected and the listener accepted all.
+ */
+static int wl_storm(int f, int type, struct result *r)
+{
+	const int procs = 10, per = 100, total = procs * per;
+	int l, i, start[2], done[2], *acc;
+	pid_t pids[10];
+	double retries = 0;
+	uint64_t t0, t1, t2;
+	struct addr a;
+	char c;
+
+	l = mk_listener(f, type, 128, &a);
+	if (l < 0)
+		return res_na(r, "listener");
+	if (pipe(start) || pipe(done))
+		return res_na(r, "pipe");
+	for (i = 0; i < procs; i++) {
+		pids[i] = fork_helper();
+		if (pids[i] < 0)
+			return res_na(r, "fork");
+		if (!pids[i]) {
+			int fds[100], k, tries = 0;
+
+			close(l);
+			close(start[1]);
+			close(done[0]);
+			if (read(start[0], &c, 1) != 0)
+				_exit(1);
+			for (k = 0; k < per; k++) {
+				for (;;) {
+					fds[k] = mk_socket(f, type);
+					if (fds[k] < 0)
+						_exit(2);
+					if (!do_connect(fds[k], &a))
+						break;
+					if (errno != ECONNREFUSED &&
+					    errno != ECONNRESET &&
+					    errno != EAGAIN &&
+					    errno != ETIMEDOUT &&
+					    errno != EINTR)
+						_exit(3);
+					close(fds[k]);
+					tries++;
+					sched_yield();
+				}
+			}
+			/* Report retries, then hold the connections. */
+			if (write(done[1], &tries, sizeof(tries)) !=
+			    sizeof(tries))
+				_exit(4);
+			close(done[1]);
+			pause();
+			_exit(0);
+		}
+	}
+	close(start[0]);
+	close(done[1]);
+	acc = calloc(total, sizeof(*acc));
+	t0 = now_ns();
+	close(start[1]);		/* go */
+	for (i = 0; i < total; i++) {
+		acc[i] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (acc[i] < 0)
+			return res_na(r, "accept");
+	}
+	t1 = now_ns();
+	for (i = 0; i < procs; i++) {
+		int tries;
+
+		if (read(done[0], &tries, sizeof(tries)) != sizeof(tries))
+			return res_na(r, "a client failed");
+		retries += tries;
+	}
+	t2 = now_ns();
+	r->value = (double)(t2 - t0) / total;
+	strcpy(r->unit, "ns/conn");
+	res_extra(r, "accepted_ns", (double)(t1 - t0) / total);
+	res_extra(r, "retries", retries);
+	for (i = 0; i < procs; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	for (i = 0; i < total; i++)
+		close(acc[i]);
+	close(l);
+	return 0;
+}
+
+/* ---- bind + connect with many other bound sockets ---- */
+
+/*
+ * One round of socket + bind(explicit address) + connect + accept + close,
+ * @n times, client addresses numbered from *@next.
+ */
+static int bind_connect_round(int f, int type, int l, const struct addr *la,
+			      int n, unsigned int *next, struct result *r)
+{
+	double ph[4] = { 0 };
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t t0, t1, t2, t3, t4;
+		struct addr ca;
+		int c, s;
+
+		addr_explicit(f, (*next)++, &ca);
+		t0 = now_ns();
+		c = mk_socket(f, type);
+		if (c < 0)
+			return res_na(r, "socket");
+		t1 = now_ns();
+		if (bind(c, (struct sockaddr *)&ca.ss, ca.len))
+			return res_na(r, "bind");
+		t2 = now_ns();
+		if (do_connect(c, la))
+			return res_na(r, "connect");
+		t3 = now_ns();
+		s = do_accept(f, type, l);
+		if (s < 0)
+			return res_na(r, "accept");
+		close(c);
+		close(s);
+		t4 = now_ns();
+		ph[0] += t1 - t0;
+		ph[1] += t2 - t1;
+		ph[2] += t3 - t2;
+		ph[3] += t4 - t3;
+	}
+	r->value = 0;
+	for (i = 0; i < 4; i++) {
+		ph[i] = ph[i] / n - clock_ovh;
+		r->value += ph[i];
+	}
+	r->nphases = 0;
+	res_phase(r, "socket", ph[0]);
+	res_phase(r, "bind", ph[1]);
+	res_phase(r, "connect", ph[2]);
+	res_phase(r, "accept_close", ph[3]);
+	strcpy(r->unit, "ns/cycle");
+	return 0;
+}
+
+/*
+ * For one family: R rounds with nothing else bound, fill the namespace
+ * with fill_count bound sockets (the time per socket+bind while filling is
+ * reported too), R rounds again. Emits its own lines (two workloads).
+ */
+static void bench_bind_connect(int f)
+{
+	const int type = SOCK_STREAM;
+	int n = scaled(100), l, i, *fill;
+	/* Client addresses: inet ports above the ephemeral range. */
+	unsigned int next = f == F_INET ? 61000 : 70000;
+	struct result r;
+	struct addr la;
+	uint64_t t0;
+
+	memset(&r, 0, sizeof(r));
+	l = mk_listener(f, type, 128, &la);
+	if (l < 0) {
+		res_na(&r, "listener");
+		print_result("bind_connect_0", type, f, 0, &r);
+		print_result("bind_connect_full", type, f, 0, &r);
+		return;
+	}
+	bind_connect_round(f, type, l, &la, 10, &next, &r);	/* warm-up */
+	for (i = 0; i < rounds; i++) {
+		memset(&r, 0, sizeof(r));
+		bind_connect_round(f, type, l, &la, n, &next, &r);
+		print_result("bind_connect_0", type, f, i, &r);
+		if (r.na)
+			break;
+	}
+
+	fill = calloc(fill_count, sizeof(*fill));
+	t0 = now_ns();
+	for (i = 0; i < fill_count; i++) {
+		struct addr fa;
+
+		addr_explicit(f, 65536 + 100000 + i, &fa);
+		if (f == F_INET)
+			addr_explicit(f, 65536 + i, &fa);
+		fill[i] = mk_socket(f, type);
+		if (fill[i] < 0 ||
+		    bind(fill[i], (struct sockaddr *)&fa.ss, fa.len)) {
+			memset(&r, 0, sizeof(r));
+			res_na(&r, "filling socket %d", i);
+			print_result("bind_connect_full", type, f, 0, &r);
+			goto out;
+		}
+	}
+	memset(&r, 0, sizeof(r));
+	r.value = (double)(now_ns() - t0) / fill_count;
+	strcpy(r.unit, "ns/bind");
+	print_result("fill", type, f, 0, &r);
+	bind_connect_round(f, type, l, &la, 10, &next, &r);	/* warm-up */
+	for (i = 0; i < rounds; i++) {
+		memset(&r, 0, sizeof(r));
+		bind_connect_round(f, type, l, &la, n, &next, &r);
+		res_extra(&r, "bound", fill_count);
+		print_result("bind_connect_full", type, f, i, &r);
+		if (r.na)
+			break;
+	}
+out:
+	fflush(stdout);
+	/* Exit closes the rest quicker than 100k close() calls. */
+}
+
+/* ---- kernel memory per established connection ---- */
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *fp = fopen("/proc/meminfo", "r");
+	size_t n = strlen(key);
+
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			v = atol(line + n + 1);
+			break;
+		}
+	fclose(fp);
+	return v;
+}
+
+/* Sum of active_objs * objsize over /proc/slabinfo, in bytes. */
+static double slabinfo_bytes(void)
+{
+	char line[512], name[64];
+	unsigned long active, num, size;
+	double sum = 0;
+	FILE *fp = fopen("/proc/slabinfo", "r");
+
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%63s %lu %lu %lu", name, &active, &num,
+			   &size) == 4)
+			sum += (double)active * size;
+	fclose(fp);
+	return sum;
+}
+
+static void settle(void)
+{
+	/* Let RCU-deferred frees of earlier sockets finish. */
+	usleep(300000);
+}
+
+static int wl_mem(int f, int type, struct result *r)
+{
+	const int n = 1000;
+	int *c = calloc(n, sizeof(int)), *s = calloc(n, sizeof(int));
+	long slab0, slab1, unrec0, unrec1;
+	double obj0, obj1;
+	struct addr a;
+	int l, i;
+
+	l = mk_listener(f, type, 1024, &a);
+	if (l < 0)
+		return res_na(r, "listener");
+	/* Warm the caches with a few connections made and dropped. */
+	for (i = 0; i < 16; i++) {
+		c[i] = mk_socket(f, type);
+		if (c[i] < 0 || do_connect(c[i], &a))
+			return res_na(r, "connect");
+		s[i] = do_accept(f, type, l);
+	}
+	for (i = 0; i < 16; i++) {
+		close(c[i]);
+		close(s[i]);
+	}
+	settle();
+	slab0 = meminfo_kb("Slab");
+	unrec0 = meminfo_kb("SUnreclaim");
+	obj0 = slabinfo_bytes();
+	for (i = 0; i < n; i++) {
+		c[i] = mk_socket(f, type);
+		if (c[i] < 0 || do_connect(c[i], &a))
+			return res_na(r, "connect %d", i);
+		s[i] = do_accept(f, type, l);
+		if (s[i] < 0)
+			return res_na(r, "accept %d", i);
+	}
+	settle();
+	slab1 = meminfo_kb("Slab");
+	unrec1 = meminfo_kb("SUnreclaim");
+	obj1 = slabinfo_bytes();
+	r->value = (slab1 - slab0) * 1024.0 / n;
+	strcpy(r->unit, "B/conn");
+	res_extra(r, "sunreclaim", (unrec1 - unrec0) * 1024.0 / n);
+	res_extra(r, "slabobj", (obj1 - obj0) / n);
+	return 0;
+}
+
+/* ---- driver ---- */
+
+typedef int (*wl_fn)(int f, int type, struct result *r);
+
+struct workload {
+	const char *name;
+	wl_fn fn;
+	int types[3];
+	int timeout;		/* seconds of guest time per sample */
+};
+
+static const struct workload workloads[] = {
+	{ "conn_cycle", wl_conn_cycle, { SOCK_STREAM, SOCK_SEQPACKET }, 120 },
+	{ "pingpong_1", wl_pingpong_1,
+	  { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM }, 120 },
+	{ "pingpong_4k", wl_pingpong_4k,
+	  { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM }, 120 },
+	{ "stream_tput", wl_stream_tput, { SOCK_STREAM }, 120 },
+	{ "msg_tput", wl_msg_tput, { SOCK_DGRAM, SOCK_SEQPACKET }, 120 },
+	{ "storm", wl_storm, { SOCK_STREAM }, 300 },
+	{ "mem", wl_mem, { SOCK_STREAM }, 300 },
+};
+
+/* Run one sample in a child process, so that a hang or a leak stays there. */
+static void run_sample(const struct workload *w, int type, int f, int round)
+{
+	struct result r;
+	int p[2], st;
+	pid_t pid;
+
+	memset(&r, 0, sizeof(r));
+	fflush(stdout);
+	if (pipe(p)) {
+		perror("pipe");
+		exit(1);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(1);
+	}
+	if (!pid) {
+		close(p[0]);
+		alarm(w->timeout);
+		w->fn(f, type, &r);
+		if (write(p[1], &r, sizeof(r)) != sizeof(r))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &r, sizeof(r)) != sizeof(r)) {
+		memset(&r, 0, sizeof(r));
+		errno = 0;
+		res_na(&r, "sample process died");
+	}
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	if (WIFSIGNALED(st) && !r.na && !r.value) {
+		errno = 0;
+		res_na(&r, "killed by signal %d", WTERMSIG(st));
+	}
+	print_result(w->name, type, f, round, &r);
+}
+
+/* Raise a sysctl to at least @min (never lowers it). */
+static void sysctl_at_least(const char *path, long min)
+{
+	char buf[64];
+
+	if (nx_read_file(path, buf, sizeof(buf)) > 0 && atol(buf) >= min)
+		return;
+	snprintf(buf, sizeof(buf), "%ld", min);
+	nx_write_file(path, buf);
+}
+
+static void raise_limits(void)
+{
+	long want = fill_count + 50000;
+	struct rlimit rl = { .rlim_cur = want, .rlim_max = want };
+
+	sysctl_at_least("/proc/sys/fs/nr_open", want);
+	sysctl_at_least("/proc/sys/fs/file-max", 2 * want);
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		perror("setrlimit(RLIMIT_NOFILE)");
+}
+
+int main(int argc, char **argv)
+{
+	struct utsname u;
+	int opt, round, wi, k, t;
+
+	while ((opt = getopt(argc, argv, "r:s:w:F:f:")) != -1) {
+		switch (opt) {
+		case 'r': rounds = atoi(optarg); break;
+		case 's': scale = atoi(optarg); break;
+		case 'w': only = optarg; break;
+		case 'F': fill_count = atoi(optarg); break;
+		case 'f':
+			fam_mask = 0;
+			for (k = 0; k < NFAM; k++)
+				if (strstr(optarg, fam_name[k]))
+					fam_mask |= 1u << k;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-r ROUNDS] [-s SCALE%%] [-w LIST] [-F N] [-f FAMILIES]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	raise_limits();
+	calibrate_clock();
+	uname(&u);
+	printf("@@ bench info {\"kernel\":\"%s\",\"cpus\":%ld,\"rounds\":%d,\"scale\":%d,\"fill\":%d,\"clock_ovh_ns\":%.1f,\"nexus_family\":%d}\n",
+	       u.release, sysconf(_SC_NPROCESSORS_ONLN), rounds, scale,
+	       fill_count, clock_ovh, nx_family());
+
+	for (round = 0; round < rounds; round++) {
+		fprintf(stderr, "nexus_bench: round %d/%d\n", round + 1, rounds);
+		for (wi = 0; wi < (int)(sizeof(workloads) / sizeof(workloads[0])); wi++) {
+			const struct workload *w = &workloads[wi];
+
+			if (!selected(w->name))
+				continue;
+			for (k = 0; k < NFAM; k++) {
+				int f = (k + round) % NFAM;
+
+				if (!(fam_mask & (1u << f)))
+					continue;
+				for (t = 0; t < 3 && w->types[t]; t++)
+					run_sample(w, w->types[t], f, round);
+			}
+		}
+	}
+
+	if (selected("bind_connect")) {
+		for (k = 0; k < NFAM; k++) {
+			pid_t pid;
+			int st;
+
+			if (!(fam_mask & (1u << k)))
+				continue;
+			fprintf(stderr, "nexus_bench: bind_connect %s\n",
+				fam_name[k]);
+			fflush(stdout);
+			pid = fork();
+			if (!pid) {
+				alarm(1200);
+				bench_bind_connect(k);
+				_exit(0);
+			}
+			waitpid(pid, &st, 0);
+			settle();
+		}
+	}
+	printf("@@ bench end\n");
+	return 0;
+}
