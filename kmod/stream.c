@@ -868,6 +868,9 @@ static int nexus_send_wait_connected(struct sock *sk, long *timeo)
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	int err = 0;
 
+	/* The common case, without touching the wait queue's lock. */
+	if (READ_ONCE(sk->sk_state) != TCP_SYN_SENT)
+		return 0;
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
 		if (!*timeo) {
@@ -909,8 +912,15 @@ static struct sk_buff *nexus_alloc_skb(struct sock *sk, size_t size, int *err)
 	size_t data_len = 0;
 	struct sk_buff *skb;
 
+	/*
+	 * What does not fit in the head of a one-page skb goes to page
+	 * fragments in whole pages, as AF_UNIX does: a 4 KiB message then
+	 * costs one page and a small head, not a 4 KiB kmalloc() head plus a
+	 * page for the last 320 bytes.
+	 */
 	if (size > SKB_MAX_HEAD(0))
-		data_len = size - SKB_MAX_HEAD(0);
+		data_len = min_t(size_t, size,
+				 PAGE_ALIGN(size - SKB_MAX_HEAD(0)));
 	skb = sock_alloc_send_pskb(sk, size - data_len, data_len, 1, err,
 				   NEXUS_SKB_FRAG_ORDER);
 	if (!skb)
@@ -1012,12 +1022,28 @@ static void nexus_recv_name(struct sock *sk, struct msghdr *msg)
 }
 
 /*
+ * Wake function of a reader waiting for data. Write-space wake-ups
+ * (EPOLLOUT alone) share the socket's wait queue but are not for it:
+ * without this filter a thread blocked in recvmsg() is woken, only to
+ * sleep again, each time the peer consumes an skb this end sent - twice
+ * the context switches of a request/response exchange.
+ */
+static int nexus_reader_wake(struct wait_queue_entry *wq_entry,
+			     unsigned int mode, int sync, void *key)
+{
+	if (key && !(key_to_poll(key) & (EPOLLIN | EPOLLRDNORM | EPOLLERR |
+					 EPOLLHUP | EPOLLRDHUP)))
+		return 0;
+	return woken_wake_function(wq_entry, mode, sync, key);
+}
+
+/*
  * Wait, socket lock held, until the receive queue has data or reading can
  * no longer block. Return: 0 to look again, 1 at end of file, or -errno.
  */
 static int nexus_wait_for_data(struct sock *sk, long *timeo)
 {
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	DEFINE_WAIT_FUNC(wait, nexus_reader_wake);
 	int err = 0;
 
 	add_wait_queue(sk_sleep(sk), &wait);
