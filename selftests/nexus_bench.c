@@ -17,6 +17,8 @@
  *       bind_connect and mem; default all)
  *   -F  bound sockets for bind_connect at scale (default 100000)
  *   -f  only these families (nexus,unix,inet,vsock; default all)
+ *   -T  diagnostics: function_graph trace of FUNC,... over three ping-pong
+ *       round trips of each sample, printed as "@@ trace" lines
  *
  * Output on stdout, one line per measurement:
  *   @@ bench sample {"w":..,"type":..,"fam":..,"round":N,"value":X,
@@ -43,7 +45,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -64,6 +68,77 @@ static int scale = 100;
 static int fill_count = 100000;
 static const char *only;
 static unsigned int fam_mask = (1u << NFAM) - 1;
+static const char *trace_funcs;	/* -T: function_graph of these */
+
+/*
+ * Diagnostics (-T FUNC,FUNC...): trace a few ping-pong round trips with
+ * ftrace's function_graph tracer and print the trace ("@@ trace" lines).
+ * Under icount the durations are instruction counts plus the tracer's own
+ * cost; the call trees are what matter.
+ */
+#define TRACEFS "/sys/kernel/tracing/"
+
+static void mount_tracefs(void)
+{
+	struct stat st;
+
+	if (stat(TRACEFS "trace", &st))
+		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+}
+
+static void trace_setup(void)
+{
+	char buf[512];
+	const char *p;
+
+	if (!trace_funcs)
+		return;
+	mkdir("/sys/kernel/tracing", 0755);
+	mount_tracefs();
+	nx_write_file(TRACEFS "tracing_on", "0");
+	nx_write_file(TRACEFS "current_tracer", "nop");
+	nx_write_file(TRACEFS "buffer_size_kb", "8192");
+	nx_write_file(TRACEFS "set_graph_function", "");
+	for (p = trace_funcs; *p;) {
+		size_t n = strcspn(p, ",");
+		int fd = open(TRACEFS "set_graph_function", O_WRONLY | O_APPEND);
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)n, p);
+		if (fd >= 0) {
+			if (write(fd, buf, strlen(buf)) < 0)
+				fprintf(stderr, "set_graph_function %s: %s\n",
+					buf, strerror(errno));
+			close(fd);
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	nx_write_file(TRACEFS "trace_options", "funcgraph-proc");
+	nx_write_file(TRACEFS "current_tracer", "function_graph");
+}
+
+static void trace_on(int on)
+{
+	if (trace_funcs)
+		nx_write_file(TRACEFS "tracing_on", on ? "1" : "0");
+}
+
+static void trace_dump(void)
+{
+	char line[512];
+	FILE *fp;
+
+	if (!trace_funcs)
+		return;
+	fp = fopen(TRACEFS "trace", "r");
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp))
+		printf("@@ trace %s", line);
+	fclose(fp);
+	nx_write_file(TRACEFS "trace", "");
+}
 
 /* ---- small helpers ---- */
 
@@ -185,13 +260,20 @@ static void addr_explicit(int f, unsigned int n, struct addr *a)
 		break;
 	}
 	case F_UNIX: {
+		/*
+		 * Abstract names hash by a checksum of their bytes into 256
+		 * buckets: names that differ only in decimal digits would
+		 * crowd a few dozen of them. Eight binary bytes (n, and n
+		 * mixed) spread evenly, as arbitrary names would.
+		 */
 		struct sockaddr_un *sa = (void *)&a->ss;
-		int l;
+		uint32_t mix = n * 2654435761u;
 
 		sa->sun_family = AF_UNIX;
-		l = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
-			     "nxbench-%u", n);
-		a->len = offsetof(struct sockaddr_un, sun_path) + 1 + l;
+		memcpy(sa->sun_path + 1, "nxb", 3);
+		memcpy(sa->sun_path + 4, &mix, 4);
+		memcpy(sa->sun_path + 8, &n, 4);
+		a->len = offsetof(struct sockaddr_un, sun_path) + 12;
 		break;
 	}
 	case F_INET: {
@@ -539,8 +621,12 @@ static int pingpong(int f, int type, size_t size, struct result *r)
 	for (i = -warm; i < n; i++) {
 		if (!i)
 			t0 = now_ns();
+		if (i == -3)
+			trace_on(1);
 		if (send_all(a, buf, size) || recv_msg(a, type, buf, size))
 			return res_na(r, "ping-pong");
+		if (i == -1)
+			trace_on(0);
 	}
 	r->value = (double)(now_ns() - t0) / n;
 	strcpy(r->unit, "ns/roundtrip");
@@ -762,11 +848,11 @@ static int wl_storm(int f, int type, struct result *r)
 static int bind_connect_round(int f, int type, int l, const struct addr *la,
 			      int n, unsigned int *next, struct result *r)
 {
-	double ph[4] = { 0 };
+	double ph[5] = { 0 };
 	int i;
 
 	for (i = 0; i < n; i++) {
-		uint64_t t0, t1, t2, t3, t4;
+		uint64_t t0, t1, t2, t3, t4, t5;
 		struct addr ca;
 		int c, s;
 
@@ -785,16 +871,18 @@ static int bind_connect_round(int f, int type, int l, const struct addr *la,
 		s = do_accept(f, type, l);
 		if (s < 0)
 			return res_na(r, "accept");
+		t4 = now_ns();
 		close(c);
 		close(s);
-		t4 = now_ns();
+		t5 = now_ns();
 		ph[0] += t1 - t0;
 		ph[1] += t2 - t1;
 		ph[2] += t3 - t2;
 		ph[3] += t4 - t3;
+		ph[4] += t5 - t4;
 	}
 	r->value = 0;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		ph[i] = ph[i] / n - clock_ovh;
 		r->value += ph[i];
 	}
@@ -802,7 +890,8 @@ static int bind_connect_round(int f, int type, int l, const struct addr *la,
 	res_phase(r, "socket", ph[0]);
 	res_phase(r, "bind", ph[1]);
 	res_phase(r, "connect", ph[2]);
-	res_phase(r, "accept_close", ph[3]);
+	res_phase(r, "accept", ph[3]);
+	res_phase(r, "close", ph[4]);
 	strcpy(r->unit, "ns/cycle");
 	return 0;
 }
@@ -910,6 +999,39 @@ static double slabinfo_bytes(void)
 			sum += (double)active * size;
 	fclose(fp);
 	return sum;
+}
+
+/*
+ * Object sizes of the socket caches, for the report. SLUB merges caches of
+ * one size, so /proc/slabinfo may not list them; /sys/kernel/slab does.
+ */
+static void print_slab_sizes(void)
+{
+	static const char *const caches[] = {
+		"NEXUS", "UNIX", "TCP", "AF_VSOCK", "sock_inode_cache",
+		"filp", "dentry",
+	};
+	char path[128], buf[32];
+	int first = 1;
+	size_t i;
+
+	printf("@@ bench slab {");
+	for (i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+		long obj, slab;
+
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/object_size",
+			 caches[i]);
+		if (nx_read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		obj = atol(buf);
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/slab_size",
+			 caches[i]);
+		slab = nx_read_file(path, buf, sizeof(buf)) > 0 ? atol(buf) : 0;
+		printf("%s\"%s\":{\"objsize\":%ld,\"slabsize\":%ld}",
+		       first ? "" : ",", caches[i], obj, slab);
+		first = 0;
+	}
+	printf("}\n");
 }
 
 static void settle(void)
@@ -1026,6 +1148,7 @@ static void run_sample(const struct workload *w, int type, int f, int round)
 		res_na(&r, "killed by signal %d", WTERMSIG(st));
 	}
 	print_result(w->name, type, f, round, &r);
+	trace_dump();
 }
 
 /* Raise a sysctl to at least @min (never lowers it). */
@@ -1055,11 +1178,12 @@ int main(int argc, char **argv)
 	struct utsname u;
 	int opt, round, wi, k, t;
 
-	while ((opt = getopt(argc, argv, "r:s:w:F:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:w:F:f:T:")) != -1) {
 		switch (opt) {
 		case 'r': rounds = atoi(optarg); break;
 		case 's': scale = atoi(optarg); break;
 		case 'w': only = optarg; break;
+		case 'T': trace_funcs = optarg; break;
 		case 'F': fill_count = atoi(optarg); break;
 		case 'f':
 			fam_mask = 0;
@@ -1076,6 +1200,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	raise_limits();
+	trace_setup();
 	calibrate_clock();
 	uname(&u);
 	printf("@@ bench info {\"kernel\":\"%s\",\"cpus\":%ld,\"rounds\":%d,\"scale\":%d,\"fill\":%d,\"clock_ovh_ns\":%.1f,\"nexus_family\":%d}\n",
@@ -1120,6 +1245,7 @@ int main(int argc, char **argv)
 			settle();
 		}
 	}
+	print_slab_sizes();
 	printf("@@ bench end\n");
 	return 0;
 }
