@@ -16,9 +16,8 @@
 # Environment:
 #   NEXUS_BENCH_BOOTS      boots to run, default "icount smp2"
 #   NEXUS_BENCH_ARGS       nexus_bench arguments for the icount boot,
-#                          colon-separated (default "-r:10:-s:50": 10 rounds
-#                          at half the program's built-in iteration counts)
-#   NEXUS_BENCH_SMP2_ARGS  for the smp2 boot (default the same without the
+#                          colon-separated (default "-r:10")
+#   NEXUS_BENCH_SMP2_ARGS  for the smp2 boot (default 20 rounds, without the
 #                          100k-socket and memory workloads)
 #   NEXUS_QEMU_TIMEOUT     seconds per boot (default 1200), NEXUS_STOCK_EXTRA
 #                          as for check.sh
@@ -49,11 +48,11 @@ for b in $boots; do
 	case $b in
 	icount)
 		smp=1 qargs="-icount shift=0,sleep=off"
-		args=${NEXUS_BENCH_ARGS:--r:10:-s:50}
+		args=${NEXUS_BENCH_ARGS:--r:10}
 		;;
 	smp2)
 		smp=2 qargs=""
-		args=${NEXUS_BENCH_SMP2_ARGS:--r:10:-s:50:-w:conn_cycle,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
+		args=${NEXUS_BENCH_SMP2_ARGS:--r:20:-S:50:-w:conn_cycle,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
 		;;
 	*) die "unknown boot '$b' in NEXUS_BENCH_BOOTS (icount, smp2)" ;;
 	esac

@@ -10,13 +10,15 @@
  * guest instruction, so the figures are instruction counts.
  *
  * Usage: nexus_bench [-r ROUNDS] [-s SCALE%] [-w WORKLOAD,...] [-F N]
- *                    [-f FAMILY,...]
+ *                    [-f FAMILY,...] [-S MS] [-T FUNC,...]
  *   -r  rounds (default 10); the family order rotates every round
  *   -s  scale every iteration count by SCALE percent (default 100)
  *   -w  run only these workloads (names as printed; "big" selects
  *       bind_connect and mem; default all)
  *   -F  bound sockets for bind_connect at scale (default 100000)
  *   -f  only these families (nexus,unix,inet,vsock; default all)
+ *   -S  pause after each sample, milliseconds (default 100), so that work
+ *       a sample leaves behind is not charged to the next
  *   -T  diagnostics: function_graph trace of FUNC,... over three ping-pong
  *       round trips of each sample, printed as "@@ trace" lines
  *
@@ -66,6 +68,7 @@ static const char *const fam_name[NFAM] = { "nexus", "unix", "inet", "vsock" };
 static int rounds = 10;
 static int scale = 100;
 static int fill_count = 100000;
+static int settle_ms = 100;
 static const char *only;
 static unsigned int fam_mask = (1u << NFAM) - 1;
 static const char *trace_funcs;	/* -T: function_graph of these */
@@ -1149,6 +1152,12 @@ static void run_sample(const struct workload *w, int type, int f, int round)
 	}
 	print_result(w->name, type, f, round, &r);
 	trace_dump();
+	/*
+	 * Let the kernel finish what the sample left behind (vsock and TCP
+	 * closing handshakes, RCU frees) before the next one is timed:
+	 * otherwise it is charged to whichever family runs next.
+	 */
+	usleep(settle_ms * 1000);
 }
 
 /* Raise a sysctl to at least @min (never lowers it). */
@@ -1178,13 +1187,14 @@ int main(int argc, char **argv)
 	struct utsname u;
 	int opt, round, wi, k, t;
 
-	while ((opt = getopt(argc, argv, "r:s:w:F:f:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:w:F:f:T:S:")) != -1) {
 		switch (opt) {
 		case 'r': rounds = atoi(optarg); break;
 		case 's': scale = atoi(optarg); break;
 		case 'w': only = optarg; break;
 		case 'T': trace_funcs = optarg; break;
 		case 'F': fill_count = atoi(optarg); break;
+		case 'S': settle_ms = atoi(optarg); break;
 		case 'f':
 			fam_mask = 0;
 			for (k = 0; k < NFAM; k++)
@@ -1192,7 +1202,7 @@ int main(int argc, char **argv)
 					fam_mask |= 1u << k;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-r ROUNDS] [-s SCALE%%] [-w LIST] [-F N] [-f FAMILIES]\n",
+			fprintf(stderr, "usage: %s [-r ROUNDS] [-s SCALE%%] [-w LIST] [-F N] [-f FAMILIES] [-S MS] [-T FUNCS]\n",
 				argv[0]);
 			return 2;
 		}
