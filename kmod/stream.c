@@ -667,13 +667,13 @@ static int nexus_stream_accept(NEXUS_ACCEPT_PARAMS)
 	struct sock *l = sock->sk;
 	struct nexus_sock *nl = nexus_sk(l);
 	struct nexus_sock *nch = NULL;
+	bool waiting = false;
 	LIST_HEAD(done);
 	long timeo;
 	int err = 0;
 
 	lock_sock(l);
 	timeo = sock_rcvtimeo(l, NEXUS_ACCEPT_FLAGS & O_NONBLOCK);
-	add_wait_queue_exclusive(sk_sleep(l), &wait);
 	for (;;) {
 		spin_lock(&nl->state_lock);
 		if (l->sk_state != TCP_LISTEN) {
@@ -700,11 +700,21 @@ static int nexus_stream_accept(NEXUS_ACCEPT_PARAMS)
 			err = sock_intr_errno(timeo);
 			break;
 		}
+		if (!waiting) {
+			/*
+			 * Only now that we must sleep: queue up, then look
+			 * again, so that no wake-up is lost.
+			 */
+			add_wait_queue_exclusive(sk_sleep(l), &wait);
+			waiting = true;
+			continue;
+		}
 		release_sock(l);
 		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
 		lock_sock(l);
 	}
-	remove_wait_queue(sk_sleep(l), &wait);
+	if (waiting)
+		remove_wait_queue(sk_sleep(l), &wait);
 	nexus_finish_promoted(l, &done);
 
 	if (nch) {
