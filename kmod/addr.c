@@ -18,7 +18,7 @@
 #include "nexus.h"
 
 #define NEXUS_HASH_BITS		16
-#define NEXUS_HASH_SIZE		(1U << NEXUS_HASH_BITS)
+#define NEXUS_HASH_SIZE		BIT(NEXUS_HASH_BITS)
 
 /*
  * A port table bucket. @lock protects @head and the port/hashed/bind_node
@@ -26,7 +26,7 @@
  * while it is held, and it is only taken in process context.
  */
 struct nexus_bucket {
-	spinlock_t lock;
+	spinlock_t lock;	/* see above */
 	struct hlist_head head;
 };
 
@@ -68,7 +68,7 @@ int nexus_addr_check(const struct sockaddr *uaddr, int addr_len,
 		return -EINVAL;
 	return 0;
 }
-NEXUS_EXPORT_FOR_TESTS(nexus_addr_check);
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_addr_check);
 
 static struct sock *nexus_find_locked(struct nexus_bucket *b,
 				      const struct net *net, u32 port)
@@ -105,7 +105,7 @@ int nexus_bind_port(struct sock *sk, u32 port)
 	spin_unlock(&b->lock);
 	return err;
 }
-NEXUS_EXPORT_FOR_TESTS(nexus_bind_port);
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_bind_port);
 
 /**
  * nexus_autobind - bind a socket to a free ephemeral port
@@ -141,7 +141,7 @@ int nexus_autobind(struct sock *sk)
 	}
 	return -EADDRNOTAVAIL;
 }
-NEXUS_EXPORT_FOR_TESTS(nexus_autobind);
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_autobind);
 
 /**
  * nexus_unbind - remove a socket from the port table
@@ -163,7 +163,7 @@ void nexus_unbind(struct sock *sk)
 	nsk->hashed = false;
 	spin_unlock(&b->lock);
 }
-NEXUS_EXPORT_FOR_TESTS(nexus_unbind);
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_unbind);
 
 /**
  * nexus_lookup - find the socket bound to a port
@@ -184,7 +184,7 @@ struct sock *nexus_lookup(const struct net *net, u32 port)
 	spin_unlock(&b->lock);
 	return sk;
 }
-NEXUS_EXPORT_FOR_TESTS(nexus_lookup);
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_lookup);
 
 int nexus_port_table_init(void)
 {

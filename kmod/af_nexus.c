@@ -22,7 +22,7 @@
 int nexus_family = AF_NEXUS;
 module_param_named(family, nexus_family, int, 0444);
 MODULE_PARM_DESC(family, "address family number to register (default 22)");
-NEXUS_EXPORT_FOR_TESTS(nexus_family);
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_family);
 
 static unsigned int nexus_net_id __read_mostly;
 
@@ -37,7 +37,7 @@ struct nexus_net *nexus_net(const struct net *net)
 {
 	return net_generic(net, nexus_net_id);
 }
-NEXUS_EXPORT_FOR_TESTS(nexus_net);
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_net);
 
 static struct proto nexus_proto = {
 	.name = "NEXUS",
@@ -53,7 +53,7 @@ void nexus_fill_addr(struct sockaddr_nx *sa, u32 node, u32 port)
 	sa->snx_port = port;
 }
 
-int nexus_bind(struct socket *sock, nexus_uaddr_t *uaddr, int addr_len)
+int nexus_bind(struct socket *sock, NEXUS_SOCKADDR *uaddr, int addr_len)
 {
 	struct sock *sk = sock->sk;
 	struct net *net = sock_net(sk);

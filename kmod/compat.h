@@ -12,9 +12,9 @@
 
 /* bind() and connect() take struct sockaddr_unsized from 6.19 on. */
 #ifdef NEXUS_HAVE_SOCKADDR_UNSIZED
-typedef struct sockaddr_unsized nexus_uaddr_t;
+#define NEXUS_SOCKADDR	struct sockaddr_unsized
 #else
-typedef struct sockaddr nexus_uaddr_t;
+#define NEXUS_SOCKADDR	struct sockaddr
 #endif
 
 /* accept() takes struct proto_accept_arg from 6.10 on. */

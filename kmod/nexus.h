@@ -118,7 +118,7 @@ void nexus_unbind(struct sock *sk);
 struct sock *nexus_lookup(const struct net *net, u32 port);
 
 /* af_nexus.c: operations shared by every socket type */
-int nexus_bind(struct socket *sock, nexus_uaddr_t *uaddr, int addr_len);
+int nexus_bind(struct socket *sock, NEXUS_SOCKADDR *uaddr, int addr_len);
 int nexus_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
 int nexus_setsockopt(struct socket *sock, int level, int optname,
 		     sockptr_t optval, unsigned int optlen);
@@ -138,9 +138,9 @@ void nexus_dgram_init_sock(struct sock *sk);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Internal functions the KUnit suites (nexus_kunit.ko) call. */
-#define NEXUS_EXPORT_FOR_TESTS(sym) EXPORT_SYMBOL_GPL(sym)
+#define EXPORT_SYMBOL_NEXUS_KUNIT(sym) EXPORT_SYMBOL_GPL(sym)
 #else
-#define NEXUS_EXPORT_FOR_TESTS(sym)
+#define EXPORT_SYMBOL_NEXUS_KUNIT(sym)
 #endif
 
 #endif /* _NEXUS_H */

@@ -559,7 +559,7 @@ static int nexus_connect_to(struct sock *sk, struct sock *l)
 	return ret;
 }
 
-static int nexus_stream_connect(struct socket *sock, nexus_uaddr_t *uaddr,
+static int nexus_stream_connect(struct socket *sock, NEXUS_SOCKADDR *uaddr,
 				int addr_len, int flags)
 {
 	const struct sockaddr_nx *sa = (const struct sockaddr_nx *)uaddr;
