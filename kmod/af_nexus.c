@@ -32,6 +32,7 @@ static unsigned int nexus_net_id __read_mostly;
  * dropping the last reference to its socket.
  */
 struct workqueue_struct *nexus_wq;
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_wq);
 
 struct nexus_net *nexus_net(const struct net *net)
 {
