@@ -553,6 +553,28 @@ out:
 	return err;
 }
 
+/*
+ * The truesize of the smallest datagram (zero bytes): poll() reports POLLOUT
+ * on a connected socket while its peer can take one of those. Measured once,
+ * since it depends on the allocator.
+ */
+static u32 nexus_dgram_min_charge(void)
+{
+	static u32 min_charge;
+	u32 charge = READ_ONCE(min_charge);
+	struct sk_buff *skb;
+
+	if (likely(charge))
+		return charge;
+	skb = alloc_skb(0, GFP_KERNEL);
+	if (!skb)
+		return SKB_TRUESIZE(0);
+	charge = skb->truesize;
+	consume_skb(skb);
+	WRITE_ONCE(min_charge, charge);
+	return charge;
+}
+
 static __poll_t nexus_dgram_poll(struct file *file, struct socket *sock,
 				 poll_table *wait)
 {
@@ -589,11 +611,12 @@ static __poll_t nexus_dgram_poll(struct file *file, struct socket *sock,
 		spin_unlock(&nsk->dgram_lock);
 		if (other) {
 			struct nexus_sock *on = nexus_sk(other);
+			u32 charge = nexus_dgram_min_charge();
 
 			/* Not writable only if a send would have to wait. */
 			spin_lock(&on->dgram_lock);
 			if (!nexus_dgram_may_send(sk, other) &&
-			    nexus_dgram_full(other, SKB_TRUESIZE(0))) {
+			    nexus_dgram_full(other, charge)) {
 				on->dgram_full_seen = true;
 				writable = false;
 			}

@@ -41,7 +41,8 @@ static void rcvq_byte_bound(struct kunit *test)
 	/* Exactly filling the buffer is allowed, one byte more is not. */
 	KUNIT_EXPECT_FALSE(test, nexus_dgram_rcvq_full(1, 512, 3000, 4000, 1000));
 	KUNIT_EXPECT_TRUE(test, nexus_dgram_rcvq_full(1, 512, 3000, 4000, 1001));
-	KUNIT_EXPECT_TRUE(test, nexus_dgram_rcvq_full(1, 512, 4000, 4000, 0));
+	KUNIT_EXPECT_FALSE(test, nexus_dgram_rcvq_full(1, 512, 4000, 4000, 0));
+	KUNIT_EXPECT_TRUE(test, nexus_dgram_rcvq_full(1, 512, 4000, 4000, 1));
 	/* No wrap-around of rbytes + charge. */
 	KUNIT_EXPECT_TRUE(test, nexus_dgram_rcvq_full(1, 512, U32_MAX - 10,
 						      U32_MAX - 5, 100));
