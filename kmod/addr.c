@@ -186,6 +186,44 @@ struct sock *nexus_lookup(const struct net *net, u32 port)
 }
 EXPORT_SYMBOL_NEXUS_KUNIT(nexus_lookup);
 
+/**
+ * nexus_lookup_all - find every socket bound to a port
+ * @net: the namespace
+ * @port: the port
+ * @socks: where to store the sockets found
+ * @max: room in @socks
+ *
+ * For delivery to more than one socket (datagram broadcast). Since the port
+ * space is shared by every socket type and a port has at most one owner,
+ * this finds at most one socket today; callers must not rely on that.
+ *
+ * Return: the number of sockets bound to @port in @net. The first
+ * min(return value, @max) of them are stored in @socks with a reference
+ * held each (sock_put() them); when the return value exceeds @max, the
+ * caller may retry with a larger array.
+ */
+unsigned int nexus_lookup_all(const struct net *net, u32 port,
+			      struct sock **socks, unsigned int max)
+{
+	struct nexus_bucket *b = nexus_bucket(net, port);
+	struct nexus_sock *nsk;
+	unsigned int n = 0;
+
+	spin_lock(&b->lock);
+	hlist_for_each_entry(nsk, &b->head, bind_node) {
+		if (nsk->port != port || !net_eq(sock_net(&nsk->sk), net))
+			continue;
+		if (n < max) {
+			sock_hold(&nsk->sk);
+			socks[n] = &nsk->sk;
+		}
+		n++;
+	}
+	spin_unlock(&b->lock);
+	return n;
+}
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_lookup_all);
+
 int nexus_port_table_init(void)
 {
 	u32 i;

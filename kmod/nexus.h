@@ -96,6 +96,32 @@ struct nexus_sock {
 	struct delayed_work connect_work; /* SYN_SENT: connect timeout */
 	unsigned long connect_deadline;	/* SYN_SENT: jiffies of the timeout */
 	atomic_t rcvq_bytes;		/* unread bytes in sk_receive_queue */
+
+	/*
+	 * ---- SOCK_DGRAM only (dgram.c) ----
+	 *
+	 * @dgram_lock is a per-socket spinlock, taken in process context
+	 * only, inside lock_sock() when that is held, never while a port
+	 * table bucket lock is held, and never nested with another socket's
+	 * @dgram_lock (a path that needs two sockets' state takes one after
+	 * the other, holding a reference instead). Inside it only wait
+	 * queue locks and the receive queue lock are taken.
+	 *
+	 * For datagram sockets, @peer_port and @peer_node are written with
+	 * both lock_sock() and @dgram_lock held, so either protects a read.
+	 * peer_node is NEXUS_NODE_BROADCAST for a broadcast association.
+	 */
+	spinlock_t dgram_lock;
+	/* Under @dgram_lock (written with lock_sock() held too): */
+	struct sock *dgram_peer;	/* unicast peer, reference held */
+	struct list_head dgram_conn_node; /* on dgram_peer->dgram_conns */
+	/* Under @dgram_lock: */
+	struct list_head dgram_conns;	/* sockets whose peer we are */
+	u32 dgram_rbytes;		/* truesize of queued datagrams */
+	bool dgram_full_seen;		/* a sender found the queue full */
+	bool dgram_closed;		/* released: refuse everything */
+	/* Senders waiting for room in our receive queue (own lock). */
+	wait_queue_head_t dgram_peer_wait;
 };
 
 static inline struct nexus_sock *nexus_sk(const struct sock *sk)
@@ -116,6 +142,8 @@ int nexus_bind_port(struct sock *sk, u32 port);
 int nexus_autobind(struct sock *sk);
 void nexus_unbind(struct sock *sk);
 struct sock *nexus_lookup(const struct net *net, u32 port);
+unsigned int nexus_lookup_all(const struct net *net, u32 port,
+			      struct sock **socks, unsigned int max);
 
 /* af_nexus.c: operations shared by every socket type */
 int nexus_bind(struct socket *sock, NEXUS_SOCKADDR *uaddr, int addr_len);
@@ -135,6 +163,12 @@ void nexus_stream_destruct(struct sock *sk);
 /* dgram.c */
 extern const struct proto_ops nexus_dgram_ops;
 void nexus_dgram_init_sock(struct sock *sk);
+/* The largest datagram payload, in bytes: EMSGSIZE above it. */
+#define NEXUS_DGRAM_MAX		65536
+bool nexus_dgram_rcvq_full(u32 qlen, u32 max_qlen, u32 rbytes, u32 rcvbuf,
+			   u32 charge);
+int nexus_dgram_resolve(struct sock *sk, u32 node, u32 port,
+			struct sock **target);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Internal functions the KUnit suites (nexus_kunit.ko) call. */
