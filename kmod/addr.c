@@ -7,8 +7,16 @@
  * types. All namespaces share one hash table keyed by (namespace, port), so
  * that a namespace costs nothing until it binds; each bucket has its own
  * lock, so binds and lookups of different ports do not serialize.
+ *
+ * The table is sized once, at module load, from the memory of the machine
+ * (one bucket per four pages, 2^10 to 2^20 buckets: 2^17 with 2 GiB), so
+ * that chains stay short up to hundreds of thousands of bound sockets; the
+ * sockets themselves cost more memory than the buckets. The node id is not
+ * part of the key: a namespace is exactly one node. Lookups take the bucket
+ * lock; different ports almost never share one.
  */
-#include <linux/hash.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -17,8 +25,8 @@
 
 #include "nexus.h"
 
-#define NEXUS_HASH_BITS		16
-#define NEXUS_HASH_SIZE		(1U << NEXUS_HASH_BITS)
+#define NEXUS_HASH_MIN_BITS	10
+#define NEXUS_HASH_MAX_BITS	20
 
 /*
  * A port table bucket. @lock protects @head and the port/hashed/bind_node
@@ -31,10 +39,32 @@ struct nexus_bucket {
 };
 
 static struct nexus_bucket *nexus_table;
+static u32 nexus_hash_bits;	/* set once by nexus_port_table_init() */
+static u32 nexus_hash_seed __read_mostly;
+
+/*
+ * The number of the bucket that holds (@net, @port). jhash with a secret
+ * seed: an unprivileged user choosing ports cannot pile them into one
+ * chain, and regular patterns (consecutive ports, strides of a power of
+ * two) spread evenly.
+ */
+u32 nexus_port_bucket(const struct net *net, u32 port)
+{
+	return jhash_1word(port, nexus_hash_seed ^ net_hash_mix(net)) &
+	       ((1U << nexus_hash_bits) - 1);
+}
+NEXUS_EXPORT_FOR_TESTS(nexus_port_bucket);
+
+/* The table has 2^nexus_port_table_bits() buckets. */
+u32 nexus_port_table_bits(void)
+{
+	return nexus_hash_bits;
+}
+NEXUS_EXPORT_FOR_TESTS(nexus_port_table_bits);
 
 static struct nexus_bucket *nexus_bucket(const struct net *net, u32 port)
 {
-	return &nexus_table[hash_32(port ^ net_hash_mix(net), NEXUS_HASH_BITS)];
+	return &nexus_table[nexus_port_bucket(net, port)];
 }
 
 /**
@@ -119,12 +149,10 @@ NEXUS_EXPORT_FOR_TESTS(nexus_bind_port);
  */
 int nexus_autobind(struct sock *sk)
 {
-	struct nexus_net *nn = nexus_net(sock_net(sk));
-	u32 lo = READ_ONCE(nn->ephemeral_lo);
-	u32 hi = READ_ONCE(nn->ephemeral_hi);
-	u32 n, start, i;
+	u32 lo, hi, n, start, i;
 
-	if (lo > hi || lo == NEXUS_PORT_ANY)	/* torn update: be safe */
+	nexus_ephemeral_range(nexus_net(sock_net(sk)), &lo, &hi);
+	if (lo > hi || lo == NEXUS_PORT_ANY)	/* only a KUnit test does that */
 		return -EADDRNOTAVAIL;
 	n = hi - lo + 1;		/* lo >= 1, so this cannot wrap to 0 */
 	start = reciprocal_scale(get_random_u32(), n);
@@ -188,13 +216,17 @@ NEXUS_EXPORT_FOR_TESTS(nexus_lookup);
 
 int nexus_port_table_init(void)
 {
-	u32 i;
+	unsigned long pages = totalram_pages() / 4;
+	u32 i, size;
 
-	nexus_table = kvmalloc_array(NEXUS_HASH_SIZE, sizeof(*nexus_table),
-				     GFP_KERNEL);
+	nexus_hash_bits = clamp_t(u32, order_base_2(pages | 1),
+				  NEXUS_HASH_MIN_BITS, NEXUS_HASH_MAX_BITS);
+	size = 1U << nexus_hash_bits;
+	nexus_hash_seed = get_random_u32();
+	nexus_table = kvmalloc_array(size, sizeof(*nexus_table), GFP_KERNEL);
 	if (!nexus_table)
 		return -ENOMEM;
-	for (i = 0; i < NEXUS_HASH_SIZE; i++) {
+	for (i = 0; i < size; i++) {
 		spin_lock_init(&nexus_table[i].lock);
 		INIT_HLIST_HEAD(&nexus_table[i].head);
 	}

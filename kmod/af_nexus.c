@@ -155,6 +155,7 @@ int nexus_getsockopt(struct socket *sock, int level, int optname,
 static void nexus_sock_destruct(struct sock *sk)
 {
 	WARN_ON_ONCE(nexus_sk(sk)->hashed);
+	nexus_sock_list_del(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
 	skb_queue_purge(&sk->sk_error_queue);
 }
@@ -193,6 +194,12 @@ static int nexus_create(struct net *net, struct socket *sock, int protocol,
 	nexus_sk(sk)->connect_timeout_ms =
 		READ_ONCE(nexus_net(net)->connect_timeout_ms);
 	INIT_HLIST_NODE(&nexus_sk(sk)->bind_node);
+	if (nexus_sock_list_add(sk)) {
+		sock_orphan(sk);
+		sock->sk = NULL;
+		sk_free(sk);
+		return -ENOMEM;
+	}
 
 	if (sock->type == SOCK_DGRAM)
 		nexus_dgram_init_sock(sk);
@@ -209,6 +216,7 @@ static struct net_proto_family nexus_family_ops = {
 static int __net_init nexus_net_init(struct net *net)
 {
 	struct nexus_net *nn = nexus_net(net);
+	int err;
 
 	nn->node = NEXUS_NODE_LOCAL;
 	nn->ephemeral_lo = 32768;
@@ -216,11 +224,26 @@ static int __net_init nexus_net_init(struct net *net)
 	nn->unpriv_port_start = 1024;
 	nn->connect_timeout_ms = 30000;
 	nn->dgram_qlen = 512;
-	return 0;
+	seqlock_init(&nn->ephemeral_lock);
+
+	err = nexus_proc_net_init(net);
+	if (err)
+		return err;
+	err = nexus_sysctl_register(net);
+	if (err)
+		nexus_proc_net_exit(net);
+	return err;
+}
+
+static void __net_exit nexus_net_exit(struct net *net)
+{
+	nexus_sysctl_unregister(net);
+	nexus_proc_net_exit(net);
 }
 
 static struct pernet_operations nexus_net_ops = {
 	.init = nexus_net_init,
+	.exit = nexus_net_exit,
 	.id = &nexus_net_id,
 	.size = sizeof(struct nexus_net),
 };

@@ -30,4 +30,27 @@ typedef struct sockaddr nexus_uaddr_t;
 #define NEXUS_ACCEPT_KERN	(kern)
 #endif
 
+/*
+ * Sysctl tables: from 6.6 on they are registered with their size
+ * (register_net_sysctl_sz()), and later kernels reject the empty sentinel
+ * entry that terminated them before. NEXUS_CTL_SENTINEL ends a table only
+ * where the size is not passed.
+ */
+#ifdef NEXUS_HAVE_REGISTER_NET_SYSCTL_SZ
+#define nexus_register_net_sysctl(net, path, table, n) \
+	register_net_sysctl_sz(net, path, table, n)
+#define NEXUS_CTL_SENTINEL
+#else
+#define nexus_register_net_sysctl(net, path, table, n) \
+	register_net_sysctl(net, path, table)
+#define NEXUS_CTL_SENTINEL	{ }
+#endif
+
+/* proc_handler takes a const struct ctl_table from 6.11 on. */
+#ifdef NEXUS_HAVE_CTL_TABLE_CONST
+#define NEXUS_CTL_TABLE		const struct ctl_table
+#else
+#define NEXUS_CTL_TABLE		struct ctl_table
+#endif
+
 #endif /* _NEXUS_COMPAT_H */
