@@ -21,4 +21,11 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
 
-.PHONY: all modules clean
+# QEMU harness (qemu/): never loads anything into this machine's kernel.
+run:
+	qemu/run.sh
+
+check:
+	qemu/check.sh
+
+.PHONY: all modules clean run check

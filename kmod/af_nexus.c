@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/sockptr.h>
+#include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
@@ -21,8 +22,16 @@
 int nexus_family = AF_NEXUS;
 module_param_named(family, nexus_family, int, 0444);
 MODULE_PARM_DESC(family, "address family number to register (default 22)");
+NEXUS_EXPORT_FOR_TESTS(nexus_family);
 
 static unsigned int nexus_net_id __read_mostly;
+
+/*
+ * Deferred work of the module (connect timeouts). Its own queue, so that
+ * module exit can wait for a work function that is still returning after
+ * dropping the last reference to its socket.
+ */
+struct workqueue_struct *nexus_wq;
 
 struct nexus_net *nexus_net(const struct net *net)
 {
@@ -156,15 +165,58 @@ static void nexus_sock_destruct(struct sock *sk)
 {
 	WARN_ON_ONCE(nexus_sk(sk)->hashed);
 	nexus_sock_list_del(sk);
+	if (sk->sk_type != SOCK_DGRAM)
+		nexus_stream_destruct(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
 	skb_queue_purge(&sk->sk_error_queue);
+}
+
+/**
+ * nexus_sk_alloc - allocate and initialise a nexus socket
+ * @net: its namespace
+ * @sock: the struct socket it belongs to, or NULL for the server end of a
+ *	connection (grafted to a socket by accept())
+ * @type: SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM
+ * @kern: a kernel socket (holds no namespace reference)
+ *
+ * Return: the socket, or NULL when out of memory.
+ */
+struct sock *nexus_sk_alloc(struct net *net, struct socket *sock, int type,
+			    int kern)
+{
+	struct sock *sk;
+
+	sk = sk_alloc(net, nexus_family, GFP_KERNEL, &nexus_proto, kern);
+	if (!sk)
+		return NULL;
+
+	sock_init_data(sock, sk);
+	sk->sk_type = type;
+	sk->sk_protocol = 0;
+	sk->sk_destruct = nexus_sock_destruct;
+	nexus_sk(sk)->connect_timeout_ms =
+		READ_ONCE(nexus_net(net)->connect_timeout_ms);
+	INIT_HLIST_NODE(&nexus_sk(sk)->bind_node);
+
+	if (type == SOCK_DGRAM)
+		nexus_dgram_init_sock(sk);
+	else
+		nexus_stream_init_sock(sk);
+	if (nexus_sock_list_add(sk)) {
+		if (sock) {
+			sock_orphan(sk);
+			sock->sk = NULL;
+		}
+		sk_free(sk);
+		return NULL;
+	}
+	return sk;
 }
 
 static int nexus_create(struct net *net, struct socket *sock, int protocol,
 			int kern)
 {
 	const struct proto_ops *ops;
-	struct sock *sk;
 
 	if (protocol && protocol != PF_NEXUS)
 		return -EPROTONOSUPPORT;
@@ -183,28 +235,9 @@ static int nexus_create(struct net *net, struct socket *sock, int protocol,
 		return -ESOCKTNOSUPPORT;
 	}
 
-	sk = sk_alloc(net, nexus_family, GFP_KERNEL, &nexus_proto, kern);
-	if (!sk)
-		return -ENOMEM;
-
 	sock->ops = ops;
-	sock_init_data(sock, sk);
-	sk->sk_destruct = nexus_sock_destruct;
-	sk->sk_protocol = 0;
-	nexus_sk(sk)->connect_timeout_ms =
-		READ_ONCE(nexus_net(net)->connect_timeout_ms);
-	INIT_HLIST_NODE(&nexus_sk(sk)->bind_node);
-	if (nexus_sock_list_add(sk)) {
-		sock_orphan(sk);
-		sock->sk = NULL;
-		sk_free(sk);
+	if (!nexus_sk_alloc(net, sock, sock->type, kern))
 		return -ENOMEM;
-	}
-
-	if (sock->type == SOCK_DGRAM)
-		nexus_dgram_init_sock(sk);
-	else
-		nexus_stream_init_sock(sk);
 	return 0;
 }
 
@@ -259,9 +292,12 @@ static int __init nexus_init(void)
 	}
 	nexus_family_ops.family = nexus_family;
 
+	nexus_wq = alloc_workqueue("nexus", 0, 0);
+	if (!nexus_wq)
+		return -ENOMEM;
 	err = nexus_port_table_init();
 	if (err)
-		return err;
+		goto err_wq;
 	err = proto_register(&nexus_proto, 1);
 	if (err)
 		goto err_table;
@@ -283,6 +319,8 @@ err_proto:
 	proto_unregister(&nexus_proto);
 err_table:
 	nexus_port_table_exit();
+err_wq:
+	destroy_workqueue(nexus_wq);
 	return err;
 }
 
@@ -292,6 +330,7 @@ static void __exit nexus_exit(void)
 	unregister_pernet_subsys(&nexus_net_ops);
 	proto_unregister(&nexus_proto);
 	nexus_port_table_exit();
+	destroy_workqueue(nexus_wq);
 }
 
 module_init(nexus_init);

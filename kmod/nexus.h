@@ -20,6 +20,7 @@
 #include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -102,12 +103,32 @@ struct nexus_sock {
 	u32 list_id;			/* set once by nexus_sock_list_add() */
 	struct hlist_node bind_node;	/* port table entry */
 	u64 connect_timeout_ms;		/* 0: no limit */
+
+	/*
+	 * SOCK_STREAM and SOCK_SEQPACKET (stream.c). The state machine and
+	 * the rules for @state_lock are described at the top of stream.c.
+	 */
+	spinlock_t state_lock;
+	struct sock *peer;		/* connected peer (reference held) */
+	struct sock *listener;		/* SYN_SENT: listener waited on (held) */
+	struct sock *child;		/* SYN_SENT: preallocated server end */
+	struct list_head pending_node;	/* SYN_SENT: in listener's pending_q */
+	struct list_head accept_node;	/* server end: in listener's accept_q */
+	struct list_head pending_q;	/* listener: waiting attempts, FIFO */
+	struct list_head accept_q;	/* listener: connections to accept */
+	struct delayed_work connect_work; /* SYN_SENT: connect timeout */
+	unsigned long connect_deadline;	/* SYN_SENT: jiffies of the timeout */
+	atomic_t rcvq_bytes;		/* unread bytes in sk_receive_queue */
 };
 
 static inline struct nexus_sock *nexus_sk(const struct sock *sk)
 {
 	return container_of(sk, struct nexus_sock, sk);
 }
+
+extern struct workqueue_struct *nexus_wq;
+struct sock *nexus_sk_alloc(struct net *net, struct socket *sock, int type,
+			    int kern);
 
 /*
  * The namespace's ephemeral port range as one consistent pair (lo <= hi
@@ -173,6 +194,7 @@ void nexus_fill_addr(struct sockaddr_nx *sa, u32 node, u32 port);
 extern const struct proto_ops nexus_stream_ops;
 extern const struct proto_ops nexus_seqpacket_ops;
 void nexus_stream_init_sock(struct sock *sk);
+void nexus_stream_destruct(struct sock *sk);
 
 /* dgram.c */
 extern const struct proto_ops nexus_dgram_ops;

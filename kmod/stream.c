@@ -1,25 +1,803 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * AF_NEXUS SOCK_STREAM and SOCK_SEQPACKET sockets.
+ *
+ * One implementation serves both types; seqpacket differs only in keeping
+ * record boundaries (one skb per record) on the data path.
+ *
+ * States (sk_state):
+ *
+ *   TCP_CLOSE        unconnected: new, after a failed or cancelled attempt,
+ *                    after connect(AF_UNSPEC), after listening stopped
+ *   TCP_LISTEN       listening
+ *   TCP_SYN_SENT     a connection attempt waits in a listener's pending
+ *                    queue because its accept queue is full
+ *   TCP_ESTABLISHED  connected; stays so after the peer closes or resets
+ *                    (sk_shutdown and sk_err tell), until close() or
+ *                    connect(AF_UNSPEC)
+ *
+ * Transitions:
+ *
+ *   CLOSE -> ESTABLISHED  connect() finds the listener's accept queue with
+ *                         room: the server end (allocated beforehand) is
+ *                         linked to the client and queued for accept()
+ *   CLOSE -> SYN_SENT     connect() finds the accept queue full: the client
+ *                         joins the listener's pending queue (FIFO)
+ *   SYN_SENT -> ESTABLISHED  accept() or listen() makes room: the oldest
+ *                         pending attempt is established (promotion)
+ *   SYN_SENT -> CLOSE     the listener stops (ECONNREFUSED), the connect
+ *                         timeout expires (ETIMEDOUT), or the client cancels
+ *                         (close, shutdown, AF_UNSPEC: no error)
+ *   CLOSE -> LISTEN       listen();  LISTEN -> CLOSE: close, shutdown(RD),
+ *                         connect(AF_UNSPEC)
+ *   ESTABLISHED -> CLOSE  connect(AF_UNSPEC) (the peer sees ECONNRESET)
+ *
+ * A failure records sk_err and returns the socket to TCP_CLOSE in one place
+ * (nexus_pending_fail(), nexus_listen_stop()); it keeps its port, and the
+ * next connect() clears any stale error and starts afresh.
+ *
+ * Locking:
+ *
+ * - lock_sock() serializes the system calls on one socket (connect, listen,
+ *   accept, shutdown, recvmsg, release) and is never held on two sockets at
+ *   once. sendmsg does not take it.
+ * - nexus_sock.state_lock (a spinlock, process context only) protects
+ *   sk_state changes, @peer, @listener, @child, the pending and accept
+ *   queues of a listener and the membership of @pending_node and
+ *   @accept_node. Writers of sk_state, sk_shutdown and sk_err hold it and
+ *   use WRITE_ONCE(); lockless readers (poll) use READ_ONCE().
+ * - Two state locks nest only as listener -> client/server end, the inner
+ *   one taken with SINGLE_DEPTH_NESTING. The two ends of a connection are
+ *   never locked together: each end's lock is taken alone.
+ * - The port table bucket locks (addr.c) and sk_peer_lock are leaves.
+ *
+ * References: a pending client holds one on its listener (@listener) and
+ * the listener's pending queue holds one on the client; each end of a
+ * connection holds one on the other (@peer); a queued work item holds one
+ * on its socket. The accept queue owns the server end until accept()
+ * grafts it.
+ *
+ * Wake-ups: a client waits in connect() on its own sk_sleep(), woken by
+ * sk_state_change (established) or sk_error_report (failed). accept()
+ * waits on the listener's, woken by sk_data_ready. Readers are woken by
+ * sk_data_ready of their socket, writers by sk_write_space when the skbs
+ * charged to them are freed, both by sk_state_change on shutdown or reset.
  */
+#include <linux/jiffies.h>
 #include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/skbuff.h>
+#include <linux/sockios.h>
+#include <asm/ioctls.h>
+#include <linux/workqueue.h>
 #include <net/sock.h>
 
 #include "nexus.h"
 
+/* Per-skb state of a queued stream skb: how much the reader consumed. */
+struct nexus_skb_cb {
+	u32 consumed;
+};
+
+#define NEXUS_SKB_CB(skb)	((struct nexus_skb_cb *)((skb)->cb))
+
+/* Largest page order for skb fragments (as AF_UNIX: 32 KiB on x86). */
+#define NEXUS_SKB_FRAG_ORDER	get_order(32768)
+
+static void nexus_connect_timeout(struct work_struct *work);
+
+static void nexus_stream_write_space(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	if (sk_wmem_alloc_get(sk) >= READ_ONCE(sk->sk_sndbuf))
+		return;
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_sync_poll(&wq->wait, EPOLLOUT |
+						EPOLLWRNORM | EPOLLWRBAND);
+	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
 void nexus_stream_init_sock(struct sock *sk)
 {
+	struct nexus_sock *nsk = nexus_sk(sk);
+
 	sk->sk_state = TCP_CLOSE;
+	sk->sk_write_space = nexus_stream_write_space;
+	spin_lock_init(&nsk->state_lock);
+	INIT_LIST_HEAD(&nsk->pending_node);
+	INIT_LIST_HEAD(&nsk->accept_node);
+	INIT_LIST_HEAD(&nsk->pending_q);
+	INIT_LIST_HEAD(&nsk->accept_q);
+	INIT_DELAYED_WORK(&nsk->connect_work, nexus_connect_timeout);
+	atomic_set(&nsk->rcvq_bytes, 0);
+}
+
+void nexus_stream_destruct(struct sock *sk)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+
+	WARN_ON_ONCE(nsk->peer || nsk->listener || nsk->child);
+	WARN_ON_ONCE(!list_empty(&nsk->pending_q) ||
+		     !list_empty(&nsk->accept_q));
+}
+
+/* SO_PEERCRED: the credentials of the calling process. */
+static void nexus_set_peercred(struct sock *sk)
+{
+	const struct cred *old_cred;
+	struct pid *old_pid;
+
+	spin_lock(&sk->sk_peer_lock);
+	old_pid = sk->sk_peer_pid;
+	old_cred = sk->sk_peer_cred;
+	sk->sk_peer_pid = get_pid(task_tgid(current));
+	sk->sk_peer_cred = get_current_cred();
+	spin_unlock(&sk->sk_peer_lock);
+
+	put_pid(old_pid);
+	put_cred(old_cred);
+}
+
+/* SO_PEERCRED: copy @from's own credentials (as taken at listen()). */
+static void nexus_copy_peercred(struct sock *sk, struct sock *from)
+{
+	const struct cred *cred, *old_cred;
+	struct pid *pid, *old_pid;
+
+	spin_lock(&from->sk_peer_lock);
+	pid = get_pid(from->sk_peer_pid);
+	cred = get_cred(from->sk_peer_cred);
+	spin_unlock(&from->sk_peer_lock);
+
+	spin_lock(&sk->sk_peer_lock);
+	old_pid = sk->sk_peer_pid;
+	old_cred = sk->sk_peer_cred;
+	sk->sk_peer_pid = pid;
+	sk->sk_peer_cred = cred;
+	spin_unlock(&sk->sk_peer_lock);
+
+	put_pid(old_pid);
+	put_cred(old_cred);
+}
+
+/* Record an error and report it, ordered as TCP does for poll(). */
+static void nexus_report_error(struct sock *sk, int err)
+{
+	WRITE_ONCE(sk->sk_err, err);
+	smp_wmb(); /* sk_err before the wake-up; pairs with poll's smp_rmb() */
+	sk_error_report(sk);
+}
+
+/* Drop the never-connected server end of a failed or cancelled attempt. */
+static void nexus_free_child(struct sock *child)
+{
+	if (!child)
+		return;
+	sock_set_flag(child, SOCK_DEAD);
+	sock_put(child);
+}
+
+/**
+ * nexus_stream_unlink - break a connection from one end
+ * @sk: this end
+ * @err: error the peer sees (ECONNRESET), or 0 for an orderly end of file
+ *
+ * The peer gets both directions shut down and is woken; the references
+ * the two ends hold on each other are dropped. Both ends may unlink at the
+ * same time: each takes only its own state lock, then the other's.
+ */
+static void nexus_stream_unlink(struct sock *sk, int err)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+	struct sock *peer;
+	struct nexus_sock *np;
+	bool put_self = false;
+
+	spin_lock(&nsk->state_lock);
+	peer = nsk->peer;
+	nsk->peer = NULL;
+	spin_unlock(&nsk->state_lock);
+	if (!peer)
+		return;
+
+	np = nexus_sk(peer);
+	spin_lock(&np->state_lock);
+	if (np->peer == sk) {
+		np->peer = NULL;
+		put_self = true;
+		WRITE_ONCE(peer->sk_shutdown, SHUTDOWN_MASK);
+		if (err)
+			WRITE_ONCE(peer->sk_err, err);
+	}
+	spin_unlock(&np->state_lock);
+
+	if (put_self) {
+		smp_wmb(); /* pairs with poll's smp_rmb() */
+		peer->sk_state_change(peer);
+		if (err)
+			sk_error_report(peer);
+		sock_put(sk);		/* the peer's reference on us */
+	}
+	sock_put(peer);			/* our reference on the peer */
+}
+
+/*
+ * Establish a connection between client @c and the server end @child of
+ * listener @l. Called with @l's and @c's state locks held (in that order).
+ */
+static void nexus_establish(struct sock *l, struct sock *c, struct sock *child)
+{
+	struct nexus_sock *nl = nexus_sk(l);
+	struct nexus_sock *nc = nexus_sk(c);
+	struct nexus_sock *nch = nexus_sk(child);
+	u32 node = READ_ONCE(nexus_net(sock_net(l))->node);
+
+	nch->port = nl->port;
+	nch->peer_port = nc->port;
+	nch->peer_node = node;
+	sock_hold(c);
+	nch->peer = c;
+	WRITE_ONCE(child->sk_state, TCP_ESTABLISHED);
+	list_add_tail(&nch->accept_node, &nl->accept_q);
+	sk_acceptq_added(l);
+
+	nc->peer_port = nl->port;
+	nc->peer_node = node;
+	sock_hold(child);
+	nc->peer = child;
+	nc->child = NULL;
+	nexus_copy_peercred(c, l);
+	WRITE_ONCE(c->sk_state, TCP_ESTABLISHED);
+}
+
+/*
+ * Establish pending attempts while the accept queue has room, oldest
+ * first. Called with @l's state lock held; the established clients move
+ * to @done, still holding the pending queue's reference, for
+ * nexus_finish_promoted() to wake once the lock is dropped.
+ */
+static void nexus_promote_pending(struct sock *l, struct list_head *done)
+{
+	struct nexus_sock *nl = nexus_sk(l);
+	struct nexus_sock *nc;
+
+	while (!sk_acceptq_is_full(l) && !list_empty(&nl->pending_q)) {
+		nc = list_first_entry(&nl->pending_q, struct nexus_sock,
+				      pending_node);
+		spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
+		list_move_tail(&nc->pending_node, done);
+		nc->listener = NULL;
+		nexus_establish(l, &nc->sk, nc->child);
+		if (cancel_delayed_work(&nc->connect_work))
+			__sock_put(&nc->sk);	/* the work's; not the last */
+		spin_unlock(&nc->state_lock);
+	}
+}
+
+static void nexus_finish_promoted(struct sock *l, struct list_head *done)
+{
+	struct nexus_sock *nc, *tmp;
+	bool any = false;
+
+	list_for_each_entry_safe(nc, tmp, done, pending_node) {
+		list_del_init(&nc->pending_node);
+		nc->sk.sk_state_change(&nc->sk);
+		sock_put(&nc->sk);	/* the pending queue's reference */
+		sock_put(l);		/* the client's reference */
+		any = true;
+	}
+	if (any)
+		l->sk_data_ready(l);
+}
+
+/**
+ * nexus_pending_fail - end a pending connection attempt
+ * @c: the client
+ * @err: the error to report (ECONNREFUSED, ETIMEDOUT), or 0 to cancel
+ *	silently
+ *
+ * Return: true if @c had a pending attempt, which is now over: @c is back
+ * in TCP_CLOSE with its port, and waiters have been woken.
+ */
+static bool nexus_pending_fail(struct sock *c, int err)
+{
+	struct nexus_sock *nc = nexus_sk(c);
+	struct sock *l, *child = NULL;
+	struct nexus_sock *nl;
+	bool done = false;
+
+	spin_lock(&nc->state_lock);
+	l = nc->listener;
+	if (l)
+		sock_hold(l);
+	spin_unlock(&nc->state_lock);
+	if (!l)
+		return false;
+
+	nl = nexus_sk(l);
+	spin_lock(&nl->state_lock);
+	spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
+	if (nc->listener == l) {
+		list_del_init(&nc->pending_node);
+		nc->listener = NULL;
+		child = nc->child;
+		nc->child = NULL;
+		WRITE_ONCE(c->sk_state, TCP_CLOSE);
+		if (cancel_delayed_work(&nc->connect_work))
+			__sock_put(c);	/* the work's; not the last */
+		done = true;
+	}
+	spin_unlock(&nc->state_lock);
+	spin_unlock(&nl->state_lock);
+
+	if (done) {
+		if (err)
+			nexus_report_error(c, err);
+		else
+			c->sk_state_change(c);
+		nexus_free_child(child);
+		sock_put(c);		/* the pending queue's reference */
+		sock_put(l);		/* the client's reference */
+	}
+	sock_put(l);
+	return done;
+}
+
+static void nexus_connect_timeout(struct work_struct *work)
+{
+	struct nexus_sock *nc = container_of(to_delayed_work(work),
+					     struct nexus_sock, connect_work);
+
+	/*
+	 * An instance that ran late for an attempt already over must not
+	 * fail a newer one: only fail once the current deadline has passed.
+	 */
+	if (READ_ONCE(nc->sk.sk_state) == TCP_SYN_SENT &&
+	    !time_before(jiffies, READ_ONCE(nc->connect_deadline)))
+		nexus_pending_fail(&nc->sk, ETIMEDOUT);
+	sock_put(&nc->sk);
+}
+
+/*
+ * Stop listening: refuse every pending attempt (ECONNREFUSED) and reset
+ * every connection not yet accepted (the client sees ECONNRESET). Called
+ * with the listener's socket lock held.
+ */
+static void nexus_listen_stop(struct sock *l)
+{
+	struct nexus_sock *nl = nexus_sk(l);
+	struct nexus_sock *nc, *tmp;
+	LIST_HEAD(pending);
+	LIST_HEAD(queued);
+	LIST_HEAD(children);
+
+	spin_lock(&nl->state_lock);
+	WRITE_ONCE(l->sk_state, TCP_CLOSE);
+	WRITE_ONCE(l->sk_ack_backlog, 0);
+	list_splice_init(&nl->pending_q, &pending);
+	list_splice_init(&nl->accept_q, &queued);
+	list_for_each_entry(nc, &pending, pending_node) {
+		spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
+		nc->listener = NULL;
+		list_add(&nexus_sk(nc->child)->accept_node, &children);
+		nc->child = NULL;
+		WRITE_ONCE(nc->sk.sk_state, TCP_CLOSE);
+		if (cancel_delayed_work(&nc->connect_work))
+			__sock_put(&nc->sk);	/* the work's; not the last */
+		spin_unlock(&nc->state_lock);
+	}
+	spin_unlock(&nl->state_lock);
+
+	list_for_each_entry_safe(nc, tmp, &pending, pending_node) {
+		list_del_init(&nc->pending_node);
+		nexus_report_error(&nc->sk, ECONNREFUSED);
+		sock_put(&nc->sk);
+		sock_put(l);
+	}
+	list_for_each_entry_safe(nc, tmp, &children, accept_node) {
+		list_del_init(&nc->accept_node);
+		nexus_free_child(&nc->sk);
+	}
+	list_for_each_entry_safe(nc, tmp, &queued, accept_node) {
+		list_del_init(&nc->accept_node);
+		spin_lock(&nc->state_lock);
+		WRITE_ONCE(nc->sk.sk_shutdown, SHUTDOWN_MASK);
+		sock_set_flag(&nc->sk, SOCK_DEAD);
+		spin_unlock(&nc->state_lock);
+		nexus_stream_unlink(&nc->sk, ECONNRESET);
+		sock_put(&nc->sk);
+	}
+	l->sk_state_change(l);
+}
+
+/*
+ * Dissolve an established connection abortively (connect(AF_UNSPEC)):
+ * the peer sees ECONNRESET; this socket is unconnected again.
+ */
+static void nexus_stream_dissolve(struct sock *sk)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+
+	nexus_stream_unlink(sk, ECONNRESET);
+	spin_lock(&nsk->state_lock);
+	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	nsk->peer_port = 0;
+	nsk->peer_node = 0;
+	if (!nsk->hashed)	/* a server end: it had the listener's port */
+		nsk->port = 0;
+	spin_unlock(&nsk->state_lock);
+	skb_queue_purge(&sk->sk_receive_queue);
+	atomic_set(&nsk->rcvq_bytes, 0);
+	sk->sk_state_change(sk);
+}
+
+/* connect(AF_UNSPEC): dissolve whatever association the socket has. */
+static int nexus_stream_disconnect(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+		nexus_stream_dissolve(sk);
+		break;
+	case TCP_SYN_SENT:
+		nexus_pending_fail(sk, 0);
+		break;
+	case TCP_LISTEN:
+		nexus_listen_stop(sk);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Wait, with the socket lock held on entry and exit, for a pending attempt
+ * to end. Return: 0 when connected, the attempt's error, -EINPROGRESS when
+ * the wait timed out (SO_SNDTIMEO), or -ERESTARTSYS/-EINTR on a signal; in
+ * the last two cases the attempt goes on in the background.
+ */
+static int nexus_wait_connected(struct sock *sk, long timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
+		if (!timeo) {
+			err = -EINPROGRESS;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			break;
+		}
+		release_sock(sk);
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+		lock_sock(sk);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	if (err)
+		return err;
+
+	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED)
+		return 0;
+	/* Failed (sk_err is read and cleared), or cancelled by another thread. */
+	return sock_error(sk) ?: -ECONNABORTED;
+}
+
+/*
+ * Start a connection attempt to the listener @l on behalf of client @sk
+ * (socket lock held). Return: 0 when connected at once, 1 when the
+ * attempt is pending, or a negative errno with the socket unchanged.
+ */
+static int nexus_connect_to(struct sock *sk, struct sock *l)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+	struct nexus_sock *nl = nexus_sk(l);
+	u64 timeout_ms = READ_ONCE(nsk->connect_timeout_ms);
+	struct sock *child;
+	LIST_HEAD(done);
+	int ret;
+
+	if (l->sk_type != sk->sk_type)
+		return -EPROTOTYPE;
+	if (READ_ONCE(l->sk_state) != TCP_LISTEN)
+		return -ECONNREFUSED;
+
+	/* The server end, made in the connecting process's context. */
+	child = nexus_sk_alloc(sock_net(l), NULL, l->sk_type,
+			       !l->sk_net_refcnt);
+	if (!child)
+		return -ENOMEM;
+	nexus_set_peercred(child);
+
+	spin_lock(&nl->state_lock);
+	if (l->sk_state != TCP_LISTEN) {
+		spin_unlock(&nl->state_lock);
+		nexus_free_child(child);
+		return -ECONNREFUSED;
+	}
+	spin_lock_nested(&nsk->state_lock, SINGLE_DEPTH_NESTING);
+	nsk->child = child;
+	if (list_empty(&nl->pending_q) && !sk_acceptq_is_full(l)) {
+		nexus_establish(l, sk, child);
+		ret = 0;
+	} else {
+		sock_hold(l);
+		nsk->listener = l;
+		sock_hold(sk);
+		list_add_tail(&nsk->pending_node, &nl->pending_q);
+		WRITE_ONCE(sk->sk_state, TCP_SYN_SENT);
+		if (timeout_ms) {
+			unsigned long delay = msecs_to_jiffies(min_t(u64,
+						timeout_ms, UINT_MAX));
+
+			WRITE_ONCE(nsk->connect_deadline, jiffies + delay);
+			sock_hold(sk);
+			/* Still pending from an earlier attempt: re-armed. */
+			if (mod_delayed_work(nexus_wq, &nsk->connect_work,
+					     delay))
+				__sock_put(sk);	/* it holds one already */
+		}
+		ret = 1;
+	}
+	spin_unlock(&nsk->state_lock);
+	if (ret) {
+		/* Room may have appeared meanwhile (a larger backlog). */
+		nexus_promote_pending(l, &done);
+		ret = sk->sk_state == TCP_ESTABLISHED ? 0 : 1;
+	}
+	spin_unlock(&nl->state_lock);
+
+	nexus_finish_promoted(l, &done);
+	if (!ret)
+		l->sk_data_ready(l);
+	return ret;
+}
+
+static int nexus_stream_connect(struct socket *sock, nexus_uaddr_t *uaddr,
+				int addr_len, int flags)
+{
+	const struct sockaddr_nx *sa = (const struct sockaddr_nx *)uaddr;
+	struct sock *sk = sock->sk;
+	struct nexus_sock *nsk = nexus_sk(sk);
+	struct sock *l;
+	long timeo;
+	int err;
+
+	err = nexus_addr_check((struct sockaddr *)uaddr, addr_len, true);
+	if (err < 0)
+		return err;
+
+	lock_sock(sk);
+	if (err == 1) {
+		err = nexus_stream_disconnect(sk);
+		goto out;
+	}
+
+	/* The socket's state first, before any lookup. */
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+		err = -EISCONN;
+		goto out;
+	case TCP_LISTEN:
+		err = -EINVAL;
+		goto out;
+	case TCP_SYN_SENT:
+		if (flags & O_NONBLOCK) {
+			err = -EALREADY;
+			goto out;
+		}
+		goto wait;	/* a restarted connect finishes the attempt */
+	}
+
+	if (nexus_node_kind(sock_net(sk), sa->snx_node) != NEXUS_NODE_IS_LOCAL) {
+		err = -ENETUNREACH;
+		goto out;
+	}
+	if (!nsk->port) {
+		err = nexus_autobind(sk);
+		if (err)
+			goto out;
+	}
+
+	/* A new attempt: any error left from an earlier one is stale. */
+	WRITE_ONCE(sk->sk_err, 0);
+	l = nexus_lookup(sock_net(sk), sa->snx_port);
+	if (!l) {
+		err = -ECONNREFUSED;
+		goto out;
+	}
+	err = nexus_connect_to(sk, l);
+	sock_put(l);
+	if (err <= 0)
+		goto out;
+
+	if (flags & O_NONBLOCK) {
+		err = -EINPROGRESS;
+		goto out;
+	}
+wait:
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	err = nexus_wait_connected(sk, timeo);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int nexus_stream_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	struct nexus_sock *nsk = nexus_sk(sk);
+	LIST_HEAD(done);
+	int err = 0;
+
+	lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (!nsk->port) {
+		err = nexus_autobind(sk);
+		if (err)
+			goto out;
+	}
+
+	if (sk->sk_state == TCP_CLOSE)
+		nexus_set_peercred(sk);	/* SO_PEERCRED for the clients */
+	spin_lock(&nsk->state_lock);
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	WRITE_ONCE(sk->sk_state, TCP_LISTEN);
+	nexus_promote_pending(sk, &done);	/* a larger backlog */
+	spin_unlock(&nsk->state_lock);
+	nexus_finish_promoted(sk, &done);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int nexus_stream_accept(NEXUS_ACCEPT_PARAMS)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *l = sock->sk;
+	struct nexus_sock *nl = nexus_sk(l);
+	struct nexus_sock *nch = NULL;
+	LIST_HEAD(done);
+	long timeo;
+	int err = 0;
+
+	lock_sock(l);
+	timeo = sock_rcvtimeo(l, NEXUS_ACCEPT_FLAGS & O_NONBLOCK);
+	add_wait_queue_exclusive(sk_sleep(l), &wait);
+	for (;;) {
+		spin_lock(&nl->state_lock);
+		if (l->sk_state != TCP_LISTEN) {
+			spin_unlock(&nl->state_lock);
+			err = -EINVAL;
+			break;
+		}
+		nch = list_first_entry_or_null(&nl->accept_q,
+					       struct nexus_sock, accept_node);
+		if (nch) {
+			list_del_init(&nch->accept_node);
+			sk_acceptq_removed(l);
+			nexus_promote_pending(l, &done);
+			spin_unlock(&nl->state_lock);
+			break;
+		}
+		spin_unlock(&nl->state_lock);
+
+		if (!timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			break;
+		}
+		release_sock(l);
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+		lock_sock(l);
+	}
+	remove_wait_queue(sk_sleep(l), &wait);
+	nexus_finish_promoted(l, &done);
+
+	if (nch) {
+		/* The accept queue's reference passes to @newsock. */
+		sock_graft(&nch->sk, newsock);
+		newsock->state = SS_CONNECTED;
+	}
+	release_sock(l);
+	return err;
+}
+
+static int nexus_stream_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct nexus_sock *nsk = nexus_sk(sk);
+	struct sock *peer = NULL;
+	int err = 0;
+
+	/* SHUT_RD, SHUT_WR, SHUT_RDWR -> RCV_SHUTDOWN, SEND_SHUTDOWN, both */
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	how++;
+
+	lock_sock(sk);
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		err = -ENOTCONN;
+		break;
+	case TCP_LISTEN:
+		if (how & RCV_SHUTDOWN)
+			nexus_listen_stop(sk);
+		break;
+	case TCP_SYN_SENT:
+		nexus_pending_fail(sk, 0);
+		break;
+	case TCP_ESTABLISHED:
+		spin_lock(&nsk->state_lock);
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		peer = nsk->peer;
+		if (peer)
+			sock_hold(peer);
+		spin_unlock(&nsk->state_lock);
+		break;
+	}
+
+	if (peer) {
+		struct nexus_sock *np = nexus_sk(peer);
+		int peer_how = 0;
+
+		/* What this end stops doing, the peer cannot do either. */
+		if (how & SEND_SHUTDOWN)
+			peer_how |= RCV_SHUTDOWN;
+		if (how & RCV_SHUTDOWN)
+			peer_how |= SEND_SHUTDOWN;
+		spin_lock(&np->state_lock);
+		if (np->peer == sk)
+			WRITE_ONCE(peer->sk_shutdown,
+				   peer->sk_shutdown | peer_how);
+		spin_unlock(&np->state_lock);
+		peer->sk_state_change(peer);
+		sock_put(peer);
+	}
+	sk->sk_state_change(sk);
+	release_sock(sk);
+	return err;
 }
 
 static int nexus_stream_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
+	struct nexus_sock *nsk = nexus_sk(sk);
+	bool unread;
 
 	if (!sk)
 		return 0;
+
 	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN)
+		nexus_listen_stop(sk);
+	nexus_pending_fail(sk, 0);
 	nexus_unbind(sk);
+
+	spin_lock(&nsk->state_lock);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	sock_set_flag(sk, SOCK_DEAD);	/* no more skbs are queued to us */
+	spin_unlock(&nsk->state_lock);
+
+	/* Closing with unread data resets the peer, as TCP does. */
+	unread = !skb_queue_empty(&sk->sk_receive_queue);
+	nexus_stream_unlink(sk, unread ? ECONNRESET : 0);
+	skb_queue_purge(&sk->sk_receive_queue);
+	atomic_set(&nsk->rcvq_bytes, 0);
+
 	sock_orphan(sk);
 	release_sock(sk);
 	sock->sk = NULL;
@@ -27,42 +805,464 @@ static int nexus_stream_release(struct socket *sock)
 	return 0;
 }
 
+/* The connected peer with a reference held, or NULL. */
+static struct sock *nexus_get_peer(struct sock *sk)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+	struct sock *peer;
+
+	spin_lock(&nsk->state_lock);
+	peer = nsk->peer;
+	if (peer)
+		sock_hold(peer);
+	spin_unlock(&nsk->state_lock);
+	return peer;
+}
+
+static bool nexus_peer_has_room(struct sock *peer)
+{
+	return atomic_read(&nexus_sk(peer)->rcvq_bytes) <
+	       READ_ONCE(peer->sk_rcvbuf);
+}
+
+/* Room for another skb: our send buffer and the peer's receive buffer. */
+static bool nexus_stream_may_send(struct sock *sk, struct sock *peer)
+{
+	return sk_wmem_alloc_get(sk) < READ_ONCE(sk->sk_sndbuf) &&
+	       nexus_peer_has_room(peer);
+}
+
+/*
+ * Wait until @sk may send to @peer or something changes (shutdown, reset,
+ * signal, timeout). Return: 0 to retry, or a negative errno.
+ */
+static int nexus_wait_for_room(struct sock *sk, struct sock *peer,
+			       long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!nexus_stream_may_send(sk, peer)) {
+		if (READ_ONCE(sk->sk_err) ||
+		    (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) ||
+		    READ_ONCE(nexus_sk(sk)->peer) != peer)
+			break;
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
+}
+
+/* Wait for a pending attempt before sending, as TCP does. */
+static int nexus_send_wait_connected(struct sock *sk, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
+}
+
+/* Queue @skb to @peer if it is still connected to @sk. */
+static int nexus_queue_to_peer(struct sock *sk, struct sock *peer,
+			       struct sk_buff *skb)
+{
+	struct nexus_sock *np = nexus_sk(peer);
+
+	spin_lock(&np->state_lock);
+	if (np->peer != sk || sock_flag(peer, SOCK_DEAD) ||
+	    (peer->sk_shutdown & RCV_SHUTDOWN)) {
+		spin_unlock(&np->state_lock);
+		return -EPIPE;
+	}
+	NEXUS_SKB_CB(skb)->consumed = 0;
+	atomic_add(skb->len, &np->rcvq_bytes);
+	skb_queue_tail(&peer->sk_receive_queue, skb);
+	spin_unlock(&np->state_lock);
+	peer->sk_data_ready(peer);
+	return 0;
+}
+
+static struct sk_buff *nexus_alloc_skb(struct sock *sk, size_t size, int *err)
+{
+	size_t data_len = 0;
+	struct sk_buff *skb;
+
+	if (size > SKB_MAX_HEAD(0))
+		data_len = size - SKB_MAX_HEAD(0);
+	skb = sock_alloc_send_pskb(sk, size - data_len, data_len, 1, err,
+				   NEXUS_SKB_FRAG_ORDER);
+	if (!skb)
+		return NULL;
+	skb_put(skb, size - data_len);
+	skb->data_len = data_len;
+	skb->len = size;
+	return skb;
+}
+
+static int nexus_stream_sendmsg(struct socket *sock, struct msghdr *msg,
+				size_t len)
+{
+	struct sock *sk = sock->sk;
+	bool seqpacket = sk->sk_type == SOCK_SEQPACKET;
+	struct sock *peer = NULL;
+	size_t sent = 0, size;
+	struct sk_buff *skb;
+	long timeo;
+	int err;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (msg->msg_namelen)
+		return READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ?
+		       -EISCONN : -EOPNOTSUPP;
+
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	err = nexus_send_wait_connected(sk, &timeo);
+	if (err)
+		goto out;
+	if (seqpacket && len > READ_ONCE(sk->sk_sndbuf) - 32) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+
+	do {
+		err = sock_error(sk);
+		if (err)
+			break;
+		err = -EPIPE;
+		if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+			break;
+		if (!peer) {
+			peer = nexus_get_peer(sk);
+			if (!peer)
+				break;
+		}
+		err = 0;
+		if (!len && !seqpacket)
+			break;		/* nothing to send, as TCP */
+		if (!nexus_stream_may_send(sk, peer)) {
+			err = nexus_wait_for_room(sk, peer, &timeo);
+			if (err)
+				break;
+			continue;	/* re-check errors and shutdown */
+		}
+
+		size = len - sent;
+		if (!seqpacket)
+			size = min_t(size_t, size,
+				     max_t(int, READ_ONCE(sk->sk_sndbuf) / 2 - 64,
+					   SKB_MAX_HEAD(0)));
+		skb = nexus_alloc_skb(sk, size, &err);
+		if (!skb) {
+			if (err == -EAGAIN)	/* raced for send buffer */
+				continue;
+			break;
+		}
+		err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, size);
+		if (!err)
+			err = nexus_queue_to_peer(sk, peer, skb);
+		if (err) {
+			kfree_skb(skb);
+			break;
+		}
+		sent += size;
+	} while (sent < len);
+
+out:
+	if (peer)
+		sock_put(peer);
+	if (sent)
+		return sent;
+	if (err == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	return err;
+}
+
+/* Fill msg_name with the peer's address (recvfrom on a connection). */
+static void nexus_recv_name(struct sock *sk, struct msghdr *msg)
+{
+	DECLARE_SOCKADDR(struct sockaddr_nx *, sa, msg->msg_name);
+
+	if (!sa)
+		return;
+	nexus_fill_addr(sa, nexus_sk(sk)->peer_node, nexus_sk(sk)->peer_port);
+	msg->msg_namelen = sizeof(*sa);
+}
+
+/*
+ * Wait, socket lock held, until the receive queue has data or reading can
+ * no longer block. Return: 0 to look again, 1 at end of file, or -errno.
+ */
+static int nexus_wait_for_data(struct sock *sk, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (skb_queue_empty_lockless(&sk->sk_receive_queue)) {
+		err = sock_error(sk);
+		if (err)
+			break;
+		if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) {
+			err = 1;
+			break;
+		}
+		if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {
+			err = -ENOTCONN;
+			break;
+		}
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		release_sock(sk);
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+		lock_sock(sk);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
+}
+
+static int nexus_seqpacket_recv(struct sock *sk, struct msghdr *msg,
+				size_t len, int flags, long timeo)
+{
+	struct sk_buff *skb;
+	int err, copied;
+
+	for (;;) {
+		skb = skb_peek(&sk->sk_receive_queue);
+		if (skb)
+			break;
+		err = nexus_wait_for_data(sk, &timeo);
+		if (err)
+			return err > 0 ? 0 : err;
+	}
+
+	copied = min_t(size_t, len, skb->len);
+	if (copied < skb->len)
+		msg->msg_flags |= MSG_TRUNC;
+	else
+		msg->msg_flags |= MSG_EOR;
+	err = skb_copy_datagram_msg(skb, 0, msg, copied);
+	if (err)
+		return err;
+	nexus_recv_name(sk, msg);
+	if (flags & MSG_TRUNC)
+		copied = skb->len;
+	if (!(flags & MSG_PEEK)) {
+		atomic_sub(skb->len, &nexus_sk(sk)->rcvq_bytes);
+		skb_unlink(skb, &sk->sk_receive_queue);
+		consume_skb(skb);
+	}
+	return copied;
+}
+
+static int nexus_stream_recv(struct sock *sk, struct msghdr *msg, size_t len,
+			     int flags, long timeo)
+{
+	int target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	struct sk_buff *skb, *last = NULL;
+	size_t copied = 0;
+	int err = 0;
+
+	while (copied < len) {
+		u32 off, chunk;
+
+		spin_lock(&sk->sk_receive_queue.lock);
+		skb = last ? skb_peek_next(last, &sk->sk_receive_queue) :
+			     skb_peek(&sk->sk_receive_queue);
+		spin_unlock(&sk->sk_receive_queue.lock);
+		if (!skb) {
+			if (copied >= target || (copied && (flags & MSG_PEEK)))
+				break;
+			/* Data first; an error or EOF is for the next call. */
+			if (copied && (READ_ONCE(sk->sk_err) ||
+				       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)))
+				break;
+			err = nexus_wait_for_data(sk, &timeo);
+			if (err)
+				break;
+			continue;
+		}
+
+		off = NEXUS_SKB_CB(skb)->consumed;
+		chunk = min_t(size_t, skb->len - off, len - copied);
+		if (skb_copy_datagram_msg(skb, off, msg, chunk)) {
+			err = -EFAULT;
+			break;
+		}
+		copied += chunk;
+		if (flags & MSG_PEEK) {
+			last = skb;
+			continue;
+		}
+		atomic_sub(chunk, &nexus_sk(sk)->rcvq_bytes);
+		NEXUS_SKB_CB(skb)->consumed += chunk;
+		if (NEXUS_SKB_CB(skb)->consumed == skb->len) {
+			skb_unlink(skb, &sk->sk_receive_queue);
+			consume_skb(skb);
+		}
+	}
+
+	if (copied) {
+		nexus_recv_name(sk, msg);
+		return copied;
+	}
+	return err > 0 ? 0 : err;
+}
+
+static int nexus_stream_recvmsg(struct socket *sock, struct msghdr *msg,
+				size_t len, int flags)
+{
+	struct sock *sk = sock->sk;
+	long timeo;
+	int err;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_CLOSE) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	if (sk->sk_type == SOCK_SEQPACKET)
+		err = nexus_seqpacket_recv(sk, msg, len, flags, timeo);
+	else
+		err = nexus_stream_recv(sk, msg, len, flags, timeo);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static bool nexus_stream_poll_writable(struct sock *sk)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+	bool ok;
+
+	if (sk_wmem_alloc_get(sk) >= READ_ONCE(sk->sk_sndbuf))
+		return false;
+	spin_lock(&nsk->state_lock);
+	ok = !nsk->peer || nexus_peer_has_room(nsk->peer);
+	spin_unlock(&nsk->state_lock);
+	return ok;
+}
+
+static __poll_t nexus_stream_poll(struct file *file, struct socket *sock,
+				  poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	__poll_t mask = 0;
+	u8 shutdown;
+	int state;
+
+	sock_poll_wait(file, sock, wait);
+	state = READ_ONCE(sk->sk_state);
+	if (state == TCP_LISTEN)
+		return READ_ONCE(sk->sk_ack_backlog) ? EPOLLIN | EPOLLRDNORM : 0;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (atomic_read(&nexus_sk(sk)->rcvq_bytes) >=
+	    sock_rcvlowat(sk, 0, INT_MAX) ||
+	    (sk->sk_type == SOCK_SEQPACKET &&
+	     !skb_queue_empty_lockless(&sk->sk_receive_queue)))
+		mask |= EPOLLIN | EPOLLRDNORM;
+
+	/* While an attempt is pending the socket is not writable. */
+	if (state != TCP_SYN_SENT) {
+		if (shutdown & SEND_SHUTDOWN)
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		else if (nexus_stream_poll_writable(sk))
+			mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	}
+
+	smp_rmb(); /* pairs with smp_wmb() before error wake-ups */
+	if (READ_ONCE(sk->sk_err) ||
+	    !skb_queue_empty_lockless(&sk->sk_error_queue))
+		mask |= EPOLLERR;
+	return mask;
+}
+
+static int nexus_stream_ioctl(struct socket *sock, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct sock *peer;
+	int amount;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
+			return -EINVAL;
+		amount = atomic_read(&nexus_sk(sk)->rcvq_bytes);
+		break;
+	case SIOCOUTQ:
+		/* Sent and not yet read by the peer. */
+		peer = nexus_get_peer(sk);
+		amount = peer ? atomic_read(&nexus_sk(peer)->rcvq_bytes) : 0;
+		if (peer)
+			sock_put(peer);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(amount, (int __user *)arg);
+}
+
+#define NEXUS_STREAM_OPS						\
+	.family = PF_NEXUS,						\
+	.owner = THIS_MODULE,						\
+	.release = nexus_stream_release,				\
+	.bind = nexus_bind,						\
+	.connect = nexus_stream_connect,				\
+	.socketpair = sock_no_socketpair,				\
+	.accept = nexus_stream_accept,					\
+	.getname = nexus_getname,					\
+	.poll = nexus_stream_poll,					\
+	.ioctl = nexus_stream_ioctl,					\
+	.listen = nexus_stream_listen,					\
+	.shutdown = nexus_stream_shutdown,				\
+	.setsockopt = nexus_setsockopt,					\
+	.getsockopt = nexus_getsockopt,					\
+	.sendmsg = nexus_stream_sendmsg,				\
+	.recvmsg = nexus_stream_recvmsg,				\
+	.mmap = sock_no_mmap
+
 const struct proto_ops nexus_stream_ops = {
-	.family = PF_NEXUS,
-	.owner = THIS_MODULE,
-	.release = nexus_stream_release,
-	.bind = nexus_bind,
-	.connect = sock_no_connect,
-	.socketpair = sock_no_socketpair,
-	.accept = sock_no_accept,
-	.getname = nexus_getname,
-	.poll = datagram_poll,
-	.ioctl = sock_no_ioctl,
-	.listen = sock_no_listen,
-	.shutdown = sock_no_shutdown,
-	.setsockopt = nexus_setsockopt,
-	.getsockopt = nexus_getsockopt,
-	.sendmsg = sock_no_sendmsg,
-	.recvmsg = sock_no_recvmsg,
-	.mmap = sock_no_mmap,
+	NEXUS_STREAM_OPS,
 };
 
 const struct proto_ops nexus_seqpacket_ops = {
-	.family = PF_NEXUS,
-	.owner = THIS_MODULE,
-	.release = nexus_stream_release,
-	.bind = nexus_bind,
-	.connect = sock_no_connect,
-	.socketpair = sock_no_socketpair,
-	.accept = sock_no_accept,
-	.getname = nexus_getname,
-	.poll = datagram_poll,
-	.ioctl = sock_no_ioctl,
-	.listen = sock_no_listen,
-	.shutdown = sock_no_shutdown,
-	.setsockopt = nexus_setsockopt,
-	.getsockopt = nexus_getsockopt,
-	.sendmsg = sock_no_sendmsg,
-	.recvmsg = sock_no_recvmsg,
-	.mmap = sock_no_mmap,
+	NEXUS_STREAM_OPS,
 };

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make check`: build nexus.ko for the debug kernel (KASAN, lockdep,
+# kmemleak, KUnit) and for Debian's stock kernel, build the selftests, boot
+# each kernel once in QEMU in check mode, and summarise.
+#
+# The last line printed is always "N passed, N failed, N skipped" (KUnit
+# cases + selftests over both kernels, harness and kernel-report failures
+# included); the exit status is non-zero on any failure.
+#
+# Environment:
+#   NEXUS_KERNELS        kernels to test, default "stock debug"
+#   NEXUS_STOCK_EXTRA    stock modules (paths under lib/modules/KREL/kernel/)
+#                        loaded before nexus.ko; default the vsock loopback
+#                        stack, which the debug kernel has built in
+#   NEXUS_QEMU_TIMEOUT   seconds per boot (default 1200), ACCEL=kvm, ...
+#                        (see run-guest.sh)
+#   NEXUS_SRC            take Kbuild/kmod/uapi/selftests from this directory
+#                        instead of the repo (for testing the harness)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernels=${NEXUS_KERNELS:-stock debug}
+src=${NEXUS_SRC:-$TOP_DIR}
+build="$TOP_DIR/build"
+total_p=0 total_f=0 total_s=0
+final_printed=0
+
+final_line() {
+	[ $final_printed = 1 ] && return
+	final_printed=1
+	echo "$total_p passed, $total_f failed, $total_s skipped"
+}
+on_exit() {
+	local rc=$?
+	if [ $final_printed = 0 ]; then
+		# Died before the end (a build failed): still close with the count.
+		[ $rc != 0 ] && [ $total_f = 0 ] && total_f=1
+		echo "check: aborted before all tests ran (see the errors above)"
+		final_line
+	fi
+}
+trap on_exit EXIT
+
+ensure_host_packages
+[ -f "$src/Kbuild" ] || die "no $src/Kbuild"
+[ -f "$src/selftests/Makefile" ] || die "no $src/selftests/Makefile"
+
+# ---- kernels ----
+declare -A image kdir
+for k in $kernels; do
+	case $k in
+	debug)
+		d=$("$QEMU_DIR/kernel-debug.sh")
+		image[debug]="$d/arch/x86/boot/bzImage"
+		kdir[debug]=$d
+		;;
+	stock)
+		eval "$("$QEMU_DIR/kernel-stock.sh")"
+		image[stock]=$VMLINUZ
+		kdir[stock]=$KDIR
+		stock_moddir=$MODDIR
+		;;
+	*) die "unknown kernel '$k' in NEXUS_KERNELS (stock, debug)" ;;
+	esac
+done
+
+# ---- selftests (static binaries, the same for both kernels) ----
+ksrc=$(linux_source_dir)
+if [ ! -f "$ksrc/.unpacked" ]; then
+	# kernel-debug.sh unpacks the source; NEXUS_KERNELS=stock alone does not.
+	"$QEMU_DIR/kernel-src.sh" >/dev/null
+fi
+say "building selftests into $build/selftests"
+make -s -C "$src/selftests" O="$build/selftests" KSRC="$ksrc" >&2 ||
+	die "selftests build failed"
+tests=()
+for t in "$build"/selftests/*_test; do
+	[ -x "$t" ] && tests+=(-t "$t")
+done
+[ ${#tests[@]} -gt 0 ] || die "the selftests build produced no $build/selftests/*_test"
+
+# ---- per kernel: module, initramfs, boot, parse ----
+for k in $kernels; do
+	say "=== $k kernel ==="
+	NEXUS_SRC=$src "$QEMU_DIR/build-module.sh" "${kdir[$k]}" "$build/$k/module"
+	mods=(-m "$build/$k/module/nexus.ko")
+	extra=() leak=()
+	[ -f "$build/$k/module/nexus_kunit.ko" ] &&
+		mods+=(-m "$build/$k/module/nexus_kunit.ko")
+	if [ "$k" = stock ]; then
+		for m in ${NEXUS_STOCK_EXTRA-net/vmw_vsock/vsock.ko net/vmw_vsock/vmw_vsock_virtio_transport_common.ko net/vmw_vsock/vsock_loopback.ko}; do
+			extra+=(-x "$stock_moddir/kernel/$m")
+		done
+	else
+		leak=(-l)
+	fi
+	"$QEMU_DIR/initramfs.sh" -o "$build/$k/initramfs.cpio.gz" "${mods[@]}" "${tests[@]}" "${extra[@]}"
+	"$QEMU_DIR/run-guest.sh" "${leak[@]}" -m check -k "${image[$k]}" \
+		-i "$build/$k/initramfs.cpio.gz" -d "$build/$k/boot" || true
+done
+
+# Summaries after all boots, so they stay together at the end of the log.
+status=0
+for k in $kernels; do
+	echo
+	kflag=()
+	[ -f "$build/$k/module/nexus_kunit.ko" ] && kflag=(--expect-kunit)
+	"$QEMU_DIR/parse-results.py" "$build/$k/boot" --label "$k" \
+		--counts "$build/$k/counts" "${kflag[@]}" || status=1
+	read -r p f s <"$build/$k/counts"
+	total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
+	echo "  logs: $build/$k/boot/{console,results}.log ($(cat "$build/$k/boot/seconds" 2>/dev/null || echo '?')s)"
+done
+echo
+[ $total_f = 0 ] || status=1
+final_line
+exit $status

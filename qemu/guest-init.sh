@@ -1,0 +1,187 @@
+#!/bin/busybox sh
+# shellcheck shell=dash
+# SPDX-License-Identifier: GPL-2.0
+# /init of the nexus test initramfs (PID 1 in the QEMU guest). Everything in
+# the guest is busybox plus static binaries; see qemu/initramfs.sh.
+#
+# Kernel command line:
+#   nexus.mode=check   run KUnit and /tests/*_test, report on /dev/ttyS1
+#   nexus.mode=run     load the module, run /tests/nexus_demo on the console
+#   nexus.mode=demo    same as run
+#   nexus.interactive=1  (run mode) then give a shell on the console
+#
+# Check-mode line protocol on ttyS1 (parsed by qemu/parse-results.py):
+#   @@ kernel <release>
+#   @@ insmod nexus rc=N
+#   @@ kunit <suite> begin / <KTAP results file> / @@ kunit <suite> end
+#   @@ suite <name> begin / <TAP output> / @@ suite <name> end rc=N
+#   @@ rmmod nexus rc=N
+#   @@ kmemleak begin / <report> / @@ kmemleak end
+#   @@ tainted N
+#   @@ done
+# Lines starting with "@@ note" are informational.
+
+/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp /run /root
+/bin/busybox --install -s
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin HOME=/root TERM=${TERM:-vt100}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs tmpfs /dev/shm 2>/dev/null
+ip link set lo up
+hostname nexus-guest
+[ -w /proc/sys/kernel/hung_task_timeout_secs ] &&
+	echo 60 >/proc/sys/kernel/hung_task_timeout_secs
+
+MODE=check
+INTERACTIVE=0
+TEST_TIMEOUT=300
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	nexus.mode=*) MODE=${arg#nexus.mode=} ;;
+	nexus.interactive=*) INTERACTIVE=${arg#nexus.interactive=} ;;
+	nexus.timeout=*) TEST_TIMEOUT=${arg#nexus.timeout=} ;;
+	esac
+done
+
+NEXUS_KO=/lib/modules/nexus.ko
+export NEXUS_KO
+
+finish() {
+	sync
+	# Give the UARTs a moment to drain before the machine goes away.
+	sleep 1
+	reboot -f
+	sleep 10
+}
+
+# Extra kernel modules (e.g. vsock from the stock kernel), in the order
+# listed by initramfs.sh.
+load_extra_modules() {
+	[ -f /lib/modules/extra/order ] || return 0
+	while read -r m; do
+		[ -n "$m" ] || continue
+		insmod "/lib/modules/extra/$m" || echo "nexus-init: insmod $m failed"
+	done </lib/modules/extra/order
+}
+
+nexus_loaded() { [ -d /sys/module/nexus ]; }
+
+check_mode() {
+	if [ ! -c /dev/ttyS1 ]; then
+		echo "nexus-init: no /dev/ttyS1, cannot report results"
+		finish
+	fi
+	exec 3>/dev/ttyS1
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	r() { echo "$*" >&3; }
+	r "@@ kernel $(uname -r)"
+	kmemleak=0
+	if [ -e /sys/kernel/debug/kmemleak ]; then
+		kmemleak=1
+		echo clear >/sys/kernel/debug/kmemleak
+	fi
+	load_extra_modules >&3 2>&1
+
+	insmod "$NEXUS_KO" >&3 2>&1
+	rc=$?
+	r "@@ insmod nexus rc=$rc"
+	if [ $rc != 0 ]; then
+		r "@@ note nexus.ko did not load; nothing else can run"
+		r "@@ done"
+		exec 3>&-
+		finish
+	fi
+
+	if [ -f /lib/modules/nexus_kunit.ko ]; then
+		before=" $(ls /sys/kernel/debug/kunit 2>/dev/null | tr '\n' ' ') "
+		insmod /lib/modules/nexus_kunit.ko >&3 2>&1
+		r "@@ note insmod nexus_kunit rc=$?"
+		for d in /sys/kernel/debug/kunit/*/; do
+			[ -f "$d/results" ] || continue
+			s=$(basename "$d")
+			case "$before" in *" $s "*) continue ;; esac
+			r "@@ kunit $s begin"
+			cat "$d/results" >&3
+			r "@@ kunit $s end"
+		done
+		rmmod nexus_kunit >&3 2>&1
+		r "@@ note rmmod nexus_kunit rc=$?"
+	fi
+
+	for t in /tests/*_test; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		r "@@ suite $name begin"
+		(cd /tmp && exec timeout "$TEST_TIMEOUT" "$t") </dev/null >&3 2>&3
+		rc=$?
+		r ""
+		r "@@ suite $name end rc=$rc"
+		if ! nexus_loaded; then
+			insmod "$NEXUS_KO" >&3 2>&1
+			r "@@ note re-insmod nexus after $name rc=$?"
+		fi
+	done
+
+	rmmod nexus >&3 2>&1
+	r "@@ rmmod nexus rc=$?"
+
+	if [ $kmemleak = 1 ]; then
+		echo scan >/sys/kernel/debug/kmemleak
+		sleep 6
+		echo scan >/sys/kernel/debug/kmemleak
+		sleep 6
+		r "@@ kmemleak begin"
+		cat /sys/kernel/debug/kmemleak >&3
+		r "@@ kmemleak end"
+	fi
+	r "@@ tainted $(cat /proc/sys/kernel/tainted)"
+	r "@@ done"
+	exec 3>&-
+	finish
+}
+
+run_mode() {
+	# Results protocol on ttyS1 too (demo rc, taint), for qemu/run.sh.
+	if [ -c /dev/ttyS1 ]; then exec 3>/dev/ttyS1; else exec 3>/dev/null; fi
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	echo "@@ kernel $(uname -r)" >&3
+	load_extra_modules
+	echo "nexus-init: insmod $NEXUS_KO"
+	insmod "$NEXUS_KO"
+	rc=$?
+	echo "@@ insmod nexus rc=$rc" >&3
+	if [ $rc = 0 ] && [ -x /tests/nexus_demo ]; then
+		echo "nexus-init: running /tests/nexus_demo"
+		(cd /tmp && exec /tests/nexus_demo)
+		rc=$?
+		echo "nexus-init: nexus_demo exited with rc=$rc"
+		echo "@@ demo rc=$rc" >&3
+	elif [ $rc = 0 ]; then
+		echo "nexus-init: no /tests/nexus_demo in this initramfs"
+		echo "@@ note no demo" >&3
+	fi
+	if [ "$INTERACTIVE" = 1 ]; then
+		echo "@@ interactive" >&3
+		echo
+		echo "nexus guest shell: nexus.ko is loaded; 'exit' (or Ctrl-A x) ends the VM."
+		setsid cttyhack sh -l
+	fi
+	echo "@@ tainted $(cat /proc/sys/kernel/tainted)" >&3
+	echo "@@ done" >&3
+	exec 3>&-
+	finish
+}
+
+case "$MODE" in
+check) check_mode ;;
+run|demo) run_mode ;;
+*) echo "nexus-init: unknown nexus.mode=$MODE"; finish ;;
+esac
+finish

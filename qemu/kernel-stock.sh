@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Fetch (once) Debian bookworm's current stock kernel and the headers needed
+# to build out-of-tree modules for it, unpacked into the cache (never
+# installed on this machine). Prints, for eval:
+#   KREL=6.1.0-NN-amd64          uname -r of the stock kernel
+#   KDIR=.../usr/src/linux-headers-KREL   for make -C KDIR M=...
+#   VMLINUZ=.../boot/vmlinuz-KREL
+#   MODDIR=.../lib/modules/KREL  its modules (vsock etc.)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ensure_host_packages
+
+# The binary package linux-image-amd64 currently depends on, e.g.
+# linux-image-6.1.0-56-amd64.
+meta_dep() {
+	apt-cache show --no-all-versions linux-image-amd64 2>/dev/null |
+		sed -n 's/^Depends: *//p' | tr ',' '\n' |
+		sed -n 's/^ *\(linux-image-[0-9][^ ]*-amd64\).*/\1/p' | head -n1
+}
+img=$(meta_dep)
+if [ -z "$img" ]; then
+	say "apt lists do not know linux-image-amd64; running apt-get update"
+	apt-get update -qq || die "apt-get update failed"
+	img=$(meta_dep)
+fi
+[ -n "$img" ] || die "cannot resolve the dependency of linux-image-amd64"
+krel=${img#linux-image-}
+abi=${krel%-amd64}
+ver=$(apt-cache show --no-all-versions "$img" | sed -n 's/^Version: *//p' | head -n1)
+[ -n "$ver" ] || die "no version for $img"
+pkgs="$img linux-headers-$abi-amd64 linux-headers-$abi-common linux-kbuild-6.1"
+dir="$NEXUS_CACHE/stock-$abi-$ver"
+root="$dir/root"
+kdir="$root/usr/src/linux-headers-$krel"
+
+fetch() {
+	[ -f "$dir/.ready" ] && return 0
+	say "fetching stock kernel $krel ($ver)"
+	rm -rf "$dir"
+	mkdir -p "$dir/debs" "$root"
+	# Pin every package to the image's source version, so that a partial
+	# archive update cannot mix versions.
+	local p spec=""
+	for p in $pkgs; do
+		spec="$spec $p=$ver"
+	done
+	# shellcheck disable=SC2086
+	(cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root $spec >/dev/null) ||
+		die "apt-get download failed:$spec"
+	local deb
+	for deb in "$dir"/debs/*.deb; do
+		dpkg -x "$deb" "$root"
+	done
+	# The flavour's Makefile includes the common headers by absolute path;
+	# point it into the cache. scripts/ and tools/ are relative symlinks
+	# to ../../lib/linux-kbuild-6.1 and work inside $root as they are.
+	local common="$root/usr/src/linux-headers-$abi-common"
+	[ -d "$common" ] || die "no $common"
+	sed -i "s#^include /usr/src/linux-headers-$abi-common/#include $common/#" "$kdir/Makefile"
+	grep -q "^include $common/Makefile" "$kdir/Makefile" ||
+		die "unexpected $kdir/Makefile: $(cat "$kdir/Makefile")"
+	[ -f "$root/boot/vmlinuz-$krel" ] || die "no vmlinuz in $img"
+	[ -d "$root/lib/modules/$krel" ] || die "no modules in $img"
+
+	# Prove the KDIR works: build a trivial module against it.
+	local t="$dir/selftest-module"
+	mkdir -p "$t"
+	cat >"$t/hello.c" <<'EOF'
+#include <linux/module.h>
+static int __init hello_init(void) { return 0; }
+static void __exit hello_exit(void) { }
+module_init(hello_init);
+module_exit(hello_exit);
+MODULE_LICENSE("GPL");
+EOF
+	echo 'obj-m := hello.o' >"$t/Kbuild"
+	make -C "$kdir" M="$t" modules >"$t/build.log" 2>&1 ||
+		{ tail -30 "$t/build.log" >&2; die "test module does not build against $kdir"; }
+	[ -f "$t/hello.ko" ] || die "test module: no hello.ko"
+	modinfo -F vermagic "$t/hello.ko" | grep -q "^$krel " ||
+		die "test module has the wrong vermagic: $(modinfo -F vermagic "$t/hello.ko")"
+	rm -rf "$dir/debs"
+	touch "$dir/.ready"
+}
+
+export -f fetch say die
+export dir root kdir krel abi ver pkgs img
+with_lock "stock-$abi-$ver" bash -c fetch >&2
+
+printf 'KREL=%q\n' "$krel"
+printf 'KDIR=%q\n' "$kdir"
+printf 'VMLINUZ=%q\n' "$root/boot/vmlinuz-$krel"
+printf 'MODDIR=%q\n' "$root/lib/modules/$krel"
