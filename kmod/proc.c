@@ -117,6 +117,20 @@ static void nexus_seq_stop(struct seq_file *seq, void *v)
 #define NEXUS_PROC_HEADER \
 	"Num              Type St LocalNode  LocalPort  PeerNode   PeerPort   RxQueue    TxQueue    Inode      Uid\n"
 
+/*
+ * Receive queue: a listener's accept queue length (like TCP's); the unread
+ * bytes of a stream or seqpacket socket; the receive buffer memory of a
+ * datagram socket.
+ */
+static int nexus_seq_rxq(struct sock *sk)
+{
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
+		return READ_ONCE(sk->sk_ack_backlog);
+	if (sk->sk_type != SOCK_DGRAM)
+		return atomic_read(&nexus_sk(sk)->rcvq_bytes);
+	return sk_rmem_alloc_get(sk);
+}
+
 static int nexus_seq_show(struct seq_file *seq, void *v)
 {
 	struct net *net = seq_file_net(seq);
@@ -135,7 +149,7 @@ static int nexus_seq_show(struct seq_file *seq, void *v)
 		   sk, sk->sk_type, READ_ONCE(sk->sk_state),
 		   port ? READ_ONCE(nexus_net(net)->node) : NEXUS_NODE_ANY,
 		   port, READ_ONCE(nsk->peer_node), READ_ONCE(nsk->peer_port),
-		   sk_rmem_alloc_get(sk), sk_wmem_alloc_get(sk),
+		   nexus_seq_rxq(sk), sk_wmem_alloc_get(sk),
 		   sock_i_ino(sk),
 		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)));
 	return 0;
