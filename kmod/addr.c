@@ -5,17 +5,16 @@
  *
  * There is one port space per network namespace, shared by all socket
  * types. All namespaces share one hash table keyed by (namespace, port), so
- * that a namespace costs nothing until it binds; each bucket has its own
- * lock, so binds and lookups of different ports do not serialize.
+ * that a namespace costs nothing until it binds; bucket locks are striped
+ * (see below), so binds and lookups of different ports do not serialize.
  *
  * The table is sized once, at module load, from the memory of the machine
- * (one bucket per four pages, 2^10 to 2^20 buckets: 2^17 with 2 GiB), so
- * that chains stay short up to hundreds of thousands of bound sockets; the
- * sockets themselves cost more memory than the buckets. The node id is not
- * part of the key: a namespace is exactly one node. Lookups take the bucket
- * lock; different ports almost never share one.
+ * (one bucket per four pages, 2^10 to 2^20 buckets: 2^17 with 2 GiB, 1 MiB
+ * of table), so that chains stay short up to hundreds of thousands of bound
+ * sockets; the sockets themselves cost far more memory than the buckets.
+ * The node id is not part of the key: a namespace is exactly one node.
  */
-#include <linux/jhash.h>
+#include <linux/hash.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/random.h>
@@ -29,29 +28,34 @@
 #define NEXUS_HASH_MAX_BITS	20
 
 /*
- * A port table bucket. @lock protects @head and the port/hashed/bind_node
+ * The buckets are bare hlist heads (zeroed memory is an empty table, so a
+ * large table costs no initialisation); their locks are striped: bucket i
+ * is protected by nexus_locks[i % NEXUS_LOCKS], as inet's established hash
+ * does. Two ports share a lock with probability 1/NEXUS_LOCKS.
+ *
+ * A bucket lock protects the bucket's chain and the port/hashed/bind_node
  * fields of every socket on it. It is a leaf lock: nothing else is taken
  * while it is held, and it is only taken in process context.
  */
+#define NEXUS_LOCKS		BIT(NEXUS_HASH_MIN_BITS)
+
 struct nexus_bucket {
-	spinlock_t lock;
-	struct hlist_head head;
+	spinlock_t *lock;		/* nexus_locks[] entry guarding @head */
+	struct hlist_head *head;
 };
 
-static struct nexus_bucket *nexus_table;
+static struct hlist_head *nexus_table;
+static spinlock_t nexus_locks[NEXUS_LOCKS];	/* see above */
 static u32 nexus_hash_bits;	/* set once by nexus_port_table_init() */
-static u32 nexus_hash_seed __read_mostly;
 
 /*
- * The number of the bucket that holds (@net, @port). jhash with a secret
- * seed: an unprivileged user choosing ports cannot pile them into one
- * chain, and regular patterns (consecutive ports, strides of a power of
- * two) spread evenly.
+ * The number of the bucket that holds (@net, @port). Multiplicative
+ * hashing spreads consecutive ports and strides evenly; net_hash_mix() is
+ * a random value per namespace, so two namespaces' ports land apart.
  */
 u32 nexus_port_bucket(const struct net *net, u32 port)
 {
-	return jhash_1word(port, nexus_hash_seed ^ net_hash_mix(net)) &
-	       ((1U << nexus_hash_bits) - 1);
+	return hash_32(port ^ net_hash_mix(net), nexus_hash_bits);
 }
 NEXUS_EXPORT_FOR_TESTS(nexus_port_bucket);
 
@@ -62,9 +66,15 @@ u32 nexus_port_table_bits(void)
 }
 NEXUS_EXPORT_FOR_TESTS(nexus_port_table_bits);
 
-static struct nexus_bucket *nexus_bucket(const struct net *net, u32 port)
+static struct nexus_bucket nexus_bucket(const struct net *net, u32 port)
 {
-	return &nexus_table[nexus_port_bucket(net, port)];
+	u32 i = nexus_port_bucket(net, port);
+	struct nexus_bucket b = {
+		.lock = &nexus_locks[i & (NEXUS_LOCKS - 1)],
+		.head = &nexus_table[i],
+	};
+
+	return b;
 }
 
 /**
@@ -100,12 +110,12 @@ int nexus_addr_check(const struct sockaddr *uaddr, int addr_len,
 }
 NEXUS_EXPORT_FOR_TESTS(nexus_addr_check);
 
-static struct sock *nexus_find_locked(struct nexus_bucket *b,
+static struct sock *nexus_find_locked(struct nexus_bucket b,
 				      const struct net *net, u32 port)
 {
 	struct nexus_sock *nsk;
 
-	hlist_for_each_entry(nsk, &b->head, bind_node)
+	hlist_for_each_entry(nsk, b.head, bind_node)
 		if (nsk->port == port && net_eq(sock_net(&nsk->sk), net))
 			return &nsk->sk;
 	return NULL;
@@ -121,18 +131,18 @@ static struct sock *nexus_find_locked(struct nexus_bucket *b,
 int nexus_bind_port(struct sock *sk, u32 port)
 {
 	struct nexus_sock *nsk = nexus_sk(sk);
-	struct nexus_bucket *b = nexus_bucket(sock_net(sk), port);
+	struct nexus_bucket b = nexus_bucket(sock_net(sk), port);
 	int err = 0;
 
-	spin_lock(&b->lock);
+	spin_lock(b.lock);
 	if (nexus_find_locked(b, sock_net(sk), port)) {
 		err = -EADDRINUSE;
 	} else {
 		nsk->port = port;
 		nsk->hashed = true;
-		hlist_add_head(&nsk->bind_node, &b->head);
+		hlist_add_head(&nsk->bind_node, b.head);
 	}
-	spin_unlock(&b->lock);
+	spin_unlock(b.lock);
 	return err;
 }
 NEXUS_EXPORT_FOR_TESTS(nexus_bind_port);
@@ -181,15 +191,15 @@ NEXUS_EXPORT_FOR_TESTS(nexus_autobind);
 void nexus_unbind(struct sock *sk)
 {
 	struct nexus_sock *nsk = nexus_sk(sk);
-	struct nexus_bucket *b;
+	struct nexus_bucket b;
 
 	if (!nsk->hashed)
 		return;
 	b = nexus_bucket(sock_net(sk), nsk->port);
-	spin_lock(&b->lock);
+	spin_lock(b.lock);
 	hlist_del_init(&nsk->bind_node);
 	nsk->hashed = false;
-	spin_unlock(&b->lock);
+	spin_unlock(b.lock);
 }
 NEXUS_EXPORT_FOR_TESTS(nexus_unbind);
 
@@ -202,14 +212,14 @@ NEXUS_EXPORT_FOR_TESTS(nexus_unbind);
  */
 struct sock *nexus_lookup(const struct net *net, u32 port)
 {
-	struct nexus_bucket *b = nexus_bucket(net, port);
+	struct nexus_bucket b = nexus_bucket(net, port);
 	struct sock *sk;
 
-	spin_lock(&b->lock);
+	spin_lock(b.lock);
 	sk = nexus_find_locked(b, net, port);
 	if (sk)
 		sock_hold(sk);
-	spin_unlock(&b->lock);
+	spin_unlock(b.lock);
 	return sk;
 }
 NEXUS_EXPORT_FOR_TESTS(nexus_lookup);
@@ -219,17 +229,15 @@ int nexus_port_table_init(void)
 	unsigned long pages = totalram_pages() / 4;
 	u32 i, size;
 
+
 	nexus_hash_bits = clamp_t(u32, order_base_2(pages | 1),
 				  NEXUS_HASH_MIN_BITS, NEXUS_HASH_MAX_BITS);
 	size = 1U << nexus_hash_bits;
-	nexus_hash_seed = get_random_u32();
-	nexus_table = kvmalloc_array(size, sizeof(*nexus_table), GFP_KERNEL);
+	nexus_table = kvcalloc(size, sizeof(*nexus_table), GFP_KERNEL);
 	if (!nexus_table)
 		return -ENOMEM;
-	for (i = 0; i < size; i++) {
-		spin_lock_init(&nexus_table[i].lock);
-		INIT_HLIST_HEAD(&nexus_table[i].head);
-	}
+	for (i = 0; i < NEXUS_LOCKS; i++)
+		spin_lock_init(&nexus_locks[i]);
 	return 0;
 }
 

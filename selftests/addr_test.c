@@ -37,44 +37,44 @@ static int hundred_thousand(void *arg)
 	int i, probe;
 
 	if (setrlimit(RLIMIT_NOFILE, &rl))
-		return 90;
+		return NX_FAIL(90);
 	if (unshare(CLONE_NEWNET))
-		return 91;
+		return NX_FAIL(91);
 	if (nx_sysctl_write("ephemeral_ports", "100000 299999"))
-		return 92;
+		return NX_FAIL(92);
 	t0 = now_s();
 	for (i = 0; i < BIG; i++) {
 		fds[i] = nx_socket(i & 1 ? SOCK_DGRAM : SOCK_STREAM);
 		if (fds[i] < 0) {
 			fprintf(stderr, "socket %d: %s\n", i, strerror(errno));
-			return 1;
+			return NX_FAIL(1);
 		}
 		if (i < BIG / 2) {
 			if (nx_bind(fds[i], 0, FIXED_BASE + i))
-				return 2;
+				return NX_FAIL(2);
 		} else {
 			unsigned int port;
 
 			if (nx_bind(fds[i], 0, NEXUS_PORT_ANY)) {
 				fprintf(stderr, "autobind %d: %s\n", i,
 					strerror(errno));
-				return 3;
+				return NX_FAIL(3);
 			}
 			port = nx_port(fds[i]);
 			if (port < EPH_LO || port > EPH_HI || used[port - EPH_LO]++)
-				return 4;
+				return NX_FAIL(4);
 		}
 	}
 	t1 = now_s();
 	/* Every port is found: binding it again fails. */
 	probe = nx_socket(SOCK_SEQPACKET);
 	if (probe < 0)
-		return 5;
+		return NX_FAIL(5);
 	for (i = 0; i < BIG; i += 97) {
 		unsigned int port = i < BIG / 2 ? FIXED_BASE + i : nx_port(fds[i]);
 
 		if (nx_bind(probe, 0, port) != -1 || errno != EADDRINUSE)
-			return 6;
+			return NX_FAIL(6);
 	}
 	/* /proc/net/nexus lists them all. */
 	{
@@ -83,18 +83,18 @@ static int hundred_thousand(void *arg)
 		int n = 0;
 
 		if (!f)
-			return 7;
+			return NX_FAIL(7);
 		while (fgets(line, sizeof(line), f))
 			n++;
 		fclose(f);
 		if (n != BIG + 2)	/* header, BIG, probe */
-			return 8;
+			return NX_FAIL(8);
 	}
 	for (i = 0; i < BIG; i++)
 		close(fds[i]);
 	t2 = now_s();
 	if (nx_bind(probe, 0, FIXED_BASE) || nx_port(probe) != FIXED_BASE)
-		return 9;
+		return NX_FAIL(9);
 	fprintf(stderr, "# %d sockets: create+bind %.1f s, check+close %.1f s\n",
 		BIG, t1 - t0, t2 - t1);
 	return 0;
@@ -119,13 +119,13 @@ static int other_user_binds(void *arg)
 	int a, b;
 
 	if (nx_become(65533, 65533))
-		return 90;
+		return NX_FAIL(90);
 	a = nx_socket(SOCK_STREAM);
 	b = nx_socket(SOCK_DGRAM);
 	if (a < 0 || b < 0)
-		return 1;
+		return NX_FAIL(1);
 	if (nx_bind(a, 0, 9999) || nx_bind(b, 0, NEXUS_PORT_ANY))
-		return 2;
+		return NX_FAIL(2);
 	return 0;
 }
 
@@ -136,21 +136,21 @@ static int fill_rlimit(void *arg)
 	char c = 1;
 
 	if (setrlimit(RLIMIT_NOFILE, &rl) || nx_become(65534, 65534))
-		return 90;
+		return NX_FAIL(90);
 	for (;;) {
 		fd = nx_socket(n % 3 ? SOCK_STREAM : SOCK_DGRAM);
 		if (fd < 0)
 			break;
 		if (nx_bind(fd, 0, n & 1 ? NEXUS_PORT_ANY : 20000 + n))
-			return 1;
+			return NX_FAIL(1);
 		n++;
 	}
 	if (errno != EMFILE)
-		return 2;
+		return NX_FAIL(2);
 	if (n < 4000)
-		return 3;
+		return NX_FAIL(3);
 	if (write(ready[1], &c, 1) != 1 || read(ready[0], &c, 1) != 1)
-		return 4;
+		return NX_FAIL(4);
 	return 0;
 }
 
@@ -256,15 +256,15 @@ static int make_and_send(void *arg)
 	int sock = *(int *)arg, l, c;
 
 	if (unshare(CLONE_NEWNET))
-		return 100;
+		return NX_FAIL(100);
 	if (nx_sysctl_write("node", "44"))
-		return 1;
+		return NX_FAIL(1);
 	l = nx_socket(SOCK_STREAM);
 	c = nx_socket(SOCK_STREAM);
 	if (l < 0 || c < 0 || nx_bind(l, 0, 6000) || listen(l, 4))
-		return 2;
+		return NX_FAIL(2);
 	if (send_fd(sock, l) || send_fd(sock, c))
-		return 3;
+		return NX_FAIL(3);
 	return 0;
 }
 
@@ -351,19 +351,19 @@ static int churn_run(void *arg)
 
 	setrlimit(RLIMIT_NOFILE, &rl);
 	if (unshare(CLONE_NEWNET))
-		return 100;
+		return NX_FAIL(100);
 	for (i = 0; i < 4; i++) {
 		ch[i].base = 10000 + 1000 * i;
 		ch[i].err = 0;
 		if (pthread_create(&t[i], NULL, churn_thread, &ch[i]))
-			return 1;
+			return NX_FAIL(1);
 	}
 	for (i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	for (i = 0; i < 4; i++)
 		if (ch[i].err) {
 			fprintf(stderr, "thread %d: %s\n", i, strerror(ch[i].err));
-			return 2 + i;
+			return NX_FAIL(2 + i);
 		}
 	return 0;
 }

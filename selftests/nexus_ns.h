@@ -11,11 +11,20 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "nexus_util.h"
 
 #define NX_SYSCTL(name)	"/proc/sys/net/nexus/" name
+
+/* A failed step in a child: say where and with which errno; return @step. */
+#define NX_FAIL(step) \
+	({ int __e = errno; \
+	   fprintf(stderr, "# %s:%d: step %d failed (errno %d, %s)\n", \
+		   __func__, __LINE__, (step), __e, strerror(__e)); \
+	   (step); })
 
 /* Exit status of a child: its code, 200 + signal when killed, -1 on error. */
 static inline int nx_wait(pid_t pid)
@@ -46,7 +55,18 @@ static inline int nx_become(uid_t uid, gid_t gid)
 		return -1;
 	if (setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
 		return -1;
+	/* Changing uid made us undumpable: /proc/self/ would be root's. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return -1;
 	return 0;
+}
+
+/* Raise RLIMIT_NOFILE (as root) to @n descriptors. */
+static inline int nx_nofile(unsigned int n)
+{
+	struct rlimit rl = { n, n };
+
+	return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static inline int nx_write_str(const char *path, const char *s)

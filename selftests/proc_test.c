@@ -200,16 +200,16 @@ static int read_in_own_userns(void *arg)
 	char *text;
 
 	if (nx_become(1234, 1234))
-		return 90;
+		return NX_FAIL(90);
 	if (nx_unshare_userns_self(0))
-		return 91;
+		return NX_FAIL(91);
 	text = slurp(PROC_NEXUS, 4096, NULL);
 	if (!text)
-		return 1;
+		return NX_FAIL(1);
 	if (!find_inode(text, inos[0], &l) || l.uid != 0)	/* 1234 -> 0 */
-		return 2;
+		return NX_FAIL(2);
 	if (!find_inode(text, inos[1], &l) || l.uid != 65534)	/* unmapped */
-		return 3;
+		return NX_FAIL(3);
 	return 0;
 }
 
@@ -229,15 +229,15 @@ TEST(uid_in_reader_user_namespace)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		if (nx_become(1234, 1234))
-			_exit(90);
+			_exit(NX_FAIL(90));
 		fd = nx_socket(SOCK_DGRAM);
 		if (fd < 0 || nx_bind(fd, 0, 7200))
-			_exit(91);
+			_exit(NX_FAIL(91));
 		inos[0] = nx_inode(fd);
 		if (write(to_parent[1], &inos[0], sizeof(inos[0])) != sizeof(inos[0]))
-			_exit(92);
+			_exit(NX_FAIL(92));
 		if (read(to_child[0], &c, 1) != 1)
-			_exit(93);
+			_exit(NX_FAIL(93));
 		_exit(0);
 	}
 	ASSERT_EQ(sizeof(inos[0]), read(to_parent[0], &inos[0], sizeof(inos[0])));
@@ -284,10 +284,10 @@ static int unprivileged_sees_zeros(void *arg)
 	char *text;
 
 	if (nx_become(65534, 65534))
-		return 90;
+		return NX_FAIL(90);
 	text = slurp(PROC_NEXUS, 4096, NULL);
 	if (!text)
-		return 1;
+		return NX_FAIL(1);
 	return all_num_zero(text) == 1 ? 0 : 2;
 }
 
@@ -323,29 +323,29 @@ static int own_sockets_only(void *arg)
 	char *text;
 
 	if (unshare(CLONE_NEWNET))
-		return 100;
+		return NX_FAIL(100);
 	text = slurp(PROC_NEXUS, 4096, NULL);
 	if (!text || count_lines(text) != 1)	/* the header alone */
-		return 1;
+		return NX_FAIL(1);
 	free(text);
 	fd = nx_socket(SOCK_STREAM);
 	fd2 = nx_socket(SOCK_DGRAM);
 	if (fd < 0 || fd2 < 0 || nx_bind(fd, 0, 7300))
-		return 2;
+		return NX_FAIL(2);
 	text = slurp(PROC_NEXUS, 4096, NULL);
 	if (!text || count_lines(text) != 3)
-		return 3;
+		return NX_FAIL(3);
 	if (!find_inode(text, nx_inode(fd), NULL) ||
 	    !find_inode(text, nx_inode(fd2), NULL))
-		return 4;
+		return NX_FAIL(4);
 	if (find_inode(text, *outer, NULL))
-		return 5;
+		return NX_FAIL(5);
 	/* Keep them open until the parent has looked. */
 	outer[1] = nx_inode(fd);
 	if (write((int)outer[2], &outer[1], sizeof(outer[1])) != sizeof(outer[1]))
-		return 6;
+		return NX_FAIL(6);
 	if (read((int)outer[3], &fd2, 1) != 1)
-		return 7;
+		return NX_FAIL(7);
 	return 0;
 }
 
@@ -393,36 +393,36 @@ static int many_sockets(void *arg)
 	size_t chunks[] = { 4096, 100, 7 };
 	unsigned int c, i;
 
-	if (unshare(CLONE_NEWNET))
-		return 100;
+	if (nx_nofile(N + 64) || unshare(CLONE_NEWNET))
+		return NX_FAIL(100);
 	for (i = 0; i < N; i++) {
 		fds[i] = nx_socket(i % 3 == 0 ? SOCK_DGRAM : SOCK_STREAM);
 		if (fds[i] < 0 || nx_bind(fds[i], 0, BASE + i))
-			return 1;
+			return NX_FAIL(1);
 	}
 	for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
 		char *text = slurp(PROC_NEXUS, chunks[c], NULL), *s;
 		unsigned int last = 0, n = 0;
 
 		if (!text)
-			return 2;
+			return NX_FAIL(2);
 		memset(seen, 0, sizeof(seen));
 		for (s = strchr(text, '\n'); s && s[1]; s = strchr(s + 1, '\n')) {
 			struct line l;
 
 			if (!parse_line(s + 1, &l))
-				return 3;
+				return NX_FAIL(3);
 			if (l.lport < BASE || l.lport >= BASE + N)
-				return 4;
+				return NX_FAIL(4);
 			if (seen[l.lport - BASE]++)
-				return 5;		/* twice */
+				return NX_FAIL(5);		/* twice */
 			if (l.lport <= last)
-				return 6;		/* out of order */
+				return NX_FAIL(6);		/* out of order */
 			last = l.lport;
 			n++;
 		}
 		if (n != N)
-			return 7;
+			return NX_FAIL(7);
 		free(text);
 	}
 	/* Close every other socket in the middle of a read. */
@@ -434,15 +434,15 @@ static int many_sockets(void *arg)
 		FILE *f;
 
 		if (fd < 0)
-			return 8;
+			return NX_FAIL(8);
 		r = read(fd, buf, sizeof(buf) - 1);	/* header, ~3 lines */
 		if (r <= 0)
-			return 9;
+			return NX_FAIL(9);
 		for (i = N / 2; i < N; i += 2)
 			close(fds[i]);
 		f = fdopen(fd, "r");
 		if (!f)
-			return 10;
+			return NX_FAIL(10);
 		while (fgets(buf, sizeof(buf), f)) {
 			struct line l;
 
@@ -451,12 +451,12 @@ static int many_sockets(void *arg)
 				if ((l.lport - BASE) % 2)
 					after++;
 				else
-					return 11;	/* a closed one */
+					return NX_FAIL(11);	/* a closed one */
 			}
 		}
 		fclose(f);
 		if (after != N / 4 || !n)
-			return 12;
+			return NX_FAIL(12);
 	}
 	return 0;
 }
@@ -473,20 +473,20 @@ static int wait_in_netns(void *arg)
 	char c, buf[16];
 
 	if (unshare(CLONE_NEWNET))
-		return 100;
+		return NX_FAIL(100);
 	if (access(PROC_NEXUS, R_OK) || access(NX_SYSCTL("node"), W_OK))
-		return 1;
+		return NX_FAIL(1);
 	if (nx_sysctl_write("node", "33"))
-		return 2;
+		return NX_FAIL(2);
 	if (write(p[1], "r", 1) != 1 || read(p[0], &c, 1) != 1)
-		return 3;
+		return NX_FAIL(3);
 	/* The module was reloaded: fresh entries, fresh values. */
 	if (access(PROC_NEXUS, R_OK))
-		return 4;
+		return NX_FAIL(4);
 	if (nx_sysctl_read("node", buf, sizeof(buf)) || strcmp(buf, "1\n"))
-		return 5;
+		return NX_FAIL(5);
 	if (write(p[1], "r", 1) != 1 || read(p[0], &c, 1) != 1)
-		return 7;
+		return NX_FAIL(7);
 	return 0;
 }
 

@@ -32,22 +32,22 @@ static int expect_value(const char *name, const char *want)
 static int check_defaults(void *arg)
 {
 	if (!expect_value("node", "1\n"))
-		return 1;
+		return NX_FAIL(1);
 	if (!expect_value("ephemeral_ports", "32768\t60999\n"))
-		return 2;
+		return NX_FAIL(2);
 	if (!expect_value("unprivileged_port_start", "1024\n"))
-		return 3;
+		return NX_FAIL(3);
 	if (!expect_value("connect_timeout_ms", "30000\n"))
-		return 4;
+		return NX_FAIL(4);
 	if (!expect_value("dgram_qlen", "512\n"))
-		return 5;
+		return NX_FAIL(5);
 	return 0;
 }
 
 static int in_new_netns(void *fn)
 {
 	if (unshare(CLONE_NEWNET))
-		return 100;
+		return NX_FAIL(100);
 	return ((int (*)(void *))fn)(NULL);
 }
 
@@ -85,15 +85,15 @@ static int bad_writes(const char *name, const char *const *vals, int n)
 	int i;
 
 	if (nx_sysctl_read(name, before, sizeof(before)))
-		return 50;
+		return NX_FAIL(50);
 	for (i = 0; i < n; i++) {
 		if (nx_sysctl_write(name, vals[i]) != -EINVAL) {
 			fprintf(stderr, "%s <- '%s': not EINVAL\n", name, vals[i]);
-			return 51 + i;
+			return NX_FAIL(51 + i);
 		}
 		if (nx_sysctl_read(name, after, sizeof(after)) ||
 		    strcmp(before, after))
-			return 80 + i;
+			return NX_FAIL(80 + i);
 	}
 	return 0;
 }
@@ -112,36 +112,38 @@ static int node_rules(void *arg)
 		return err;
 	a = nx_socket(SOCK_DGRAM);
 	if (a < 0 || nx_bind(a, NEXUS_NODE_ANY, 5000))
-		return 1;
+		return NX_FAIL(1);
 	if (nx_sysctl_write("node", "5"))
-		return 2;
+		return NX_FAIL(2);
 	if (!expect_value("node", "5\n"))
-		return 3;
+		return NX_FAIL(3);
 	/* getsockname() shows the namespace's current node id. */
 	if (getsockname(a, (struct sockaddr *)&sa, &len) || sa.snx_node != 5 ||
 	    sa.snx_port != 5000)
-		return 4;
+		return NX_FAIL(4);
 	b = nx_socket(SOCK_STREAM);
 	if (b < 0 || nx_bind(b, 5, 5001))
-		return 5;
+		return NX_FAIL(5);
 	c = nx_socket(SOCK_SEQPACKET);
 	if (c < 0)
-		return 6;
+		return NX_FAIL(6);
 	/* The old id is a foreign node now. */
 	if (nx_bind(c, NEXUS_NODE_LOCAL, 5002) != -1 || errno != EADDRNOTAVAIL)
-		return 7;
+		return NX_FAIL(7);
 	if (nx_connect(c, NEXUS_NODE_LOCAL, 5001) != -1 || errno != ENETUNREACH)
-		return 8;
+		return NX_FAIL(8);
 	if (listen(b, 1))
-		return 9;
-	if (nx_connect(c, 5, 5001))
-		return 10;
+		return NX_FAIL(9);
+	close(c);
+	c = nx_socket(SOCK_STREAM);
+	if (c < 0 || nx_connect(c, 5, 5001))
+		return NX_FAIL(10);
 	len = sizeof(sa);
 	if (getpeername(c, (struct sockaddr *)&sa, &len) || sa.snx_node != 5 ||
 	    sa.snx_port != 5001)
-		return 11;
+		return NX_FAIL(11);
 	if (nx_sysctl_write("node", "4294967294"))
-		return 12;
+		return NX_FAIL(12);
 	return 0;
 }
 
@@ -164,54 +166,54 @@ static int ephemeral_rules(void *arg)
 	if (err)
 		return err;
 	if (nx_sysctl_write("ephemeral_ports", "40000 40002"))
-		return 1;
+		return NX_FAIL(1);
 	if (!expect_value("ephemeral_ports", "40000\t40002\n"))
-		return 2;
+		return NX_FAIL(2);
 	for (i = 0; i < 3; i++) {
 		unsigned int port;
 
 		fds[i] = nx_socket(types[i]);
 		if (fds[i] < 0 || nx_bind(fds[i], 0, NEXUS_PORT_ANY))
-			return 3;
+			return NX_FAIL(3);
 		port = nx_port(fds[i]);
 		if (port < 40000 || port > 40002)
-			return 4;
+			return NX_FAIL(4);
 		seen |= 1U << (port - 40000);
 	}
 	if (seen != 7)
-		return 5;
+		return NX_FAIL(5);
 	/* Exhausted: bind fails, and so does connect's autobind. */
 	for (i = 0; i < 3; i++) {
 		fd = nx_socket(types[i]);
 		if (fd < 0)
-			return 6;
+			return NX_FAIL(6);
 		if (nx_bind(fd, 0, NEXUS_PORT_ANY) != -1 || errno != EADDRNOTAVAIL)
-			return 7;
+			return NX_FAIL(7);
 		if (nx_port(fd))
-			return 8;
+			return NX_FAIL(8);
 		close(fd);
 	}
 	l = nx_socket(SOCK_STREAM);
 	if (l < 0 || nx_bind(l, 0, 7000) || listen(l, 4))
-		return 9;
+		return NX_FAIL(9);
 	fd = nx_socket(SOCK_STREAM);
 	if (nx_connect(fd, 0, 7000) != -1 || errno != EADDRNOTAVAIL)
-		return 10;
+		return NX_FAIL(10);
 	if (nx_port(fd))
-		return 11;
+		return NX_FAIL(11);
 	/* The socket is unchanged: it still binds and connects. */
 	if (nx_bind(fd, 0, 7001) || nx_connect(fd, 0, 7000))
-		return 12;
+		return NX_FAIL(12);
 	close(fd);
 	/* A one-port range, and the top of the port space. */
 	if (nx_sysctl_write("ephemeral_ports", "4294967295 4294967295"))
-		return 13;
+		return NX_FAIL(13);
 	fd = nx_socket(SOCK_DGRAM);
 	if (nx_bind(fd, 0, 0) || nx_port(fd) != 4294967295U)
-		return 14;
+		return NX_FAIL(14);
 	close(fd);
 	if (nx_sysctl_write("ephemeral_ports", "1024 1024"))
-		return 15;
+		return NX_FAIL(15);
 	return 0;
 }
 
@@ -260,15 +262,17 @@ static int ephemeral_atomic(void *arg)
 	int bad = 0, n = 0;
 
 	flip_stop = 0;
+	if (nx_sysctl_write("ephemeral_ports", "2000 2000"))
+		return NX_FAIL(8);
 	if (pthread_create(&w, NULL, flipper, NULL) ||
 	    pthread_create(&r, NULL, file_reader, NULL))
-		return 1;
+		return NX_FAIL(1);
 	while (time(NULL) < end && !bad) {
 		int fd = nx_socket(SOCK_DGRAM);
 		unsigned int port;
 
 		if (fd < 0)
-			return 2;
+			return NX_FAIL(2);
 		if (nx_bind(fd, 0, 0))
 			bad = 3;
 		port = nx_port(fd);
@@ -285,9 +289,9 @@ static int ephemeral_atomic(void *arg)
 	if (bad)
 		return bad;
 	if (wr)
-		return 5;
+		return NX_FAIL(5);
 	if (rr)
-		return 6;
+		return NX_FAIL(6);
 	return n > 10 ? 0 : 7;
 }
 
@@ -304,10 +308,10 @@ static int bind_as(uid_t uid, unsigned int port)
 		int fd;
 
 		if (nx_become(uid, uid))
-			_exit(90);
+			_exit(NX_FAIL(90));
 		fd = nx_socket(SOCK_STREAM);
 		if (fd < 0)
-			_exit(91);
+			_exit(NX_FAIL(91));
 		if (nx_bind(fd, 0, port))
 			_exit(errno == EACCES ? 1 : 92);
 		_exit(0);
@@ -327,26 +331,26 @@ static int unpriv_rules(void *arg)
 	if (err)
 		return err;
 	if (bind_as(65534, 1023) != 1 || bind_as(65534, 1024) != 0)
-		return 1;
+		return NX_FAIL(1);
 	if (nx_sysctl_write("unprivileged_port_start", "2000"))
-		return 2;
+		return NX_FAIL(2);
 	if (bind_as(65534, 1500) != 1 || bind_as(65534, 1999) != 1)
-		return 3;
+		return NX_FAIL(3);
 	if (bind_as(65534, 2000) != 0)
-		return 4;
+		return NX_FAIL(4);
 	if (bind_as(0, 1500) != 0)	/* root has CAP_NET_BIND_SERVICE */
-		return 5;
+		return NX_FAIL(5);
 	if (nx_sysctl_write("unprivileged_port_start", "0"))
-		return 6;
+		return NX_FAIL(6);
 	if (bind_as(65534, 1) != 0)
-		return 7;
+		return NX_FAIL(7);
 	/* The ephemeral range may not reach below it, nor it above. */
 	if (nx_sysctl_write("unprivileged_port_start", "32768"))
-		return 8;
+		return NX_FAIL(8);
 	if (nx_sysctl_write("ephemeral_ports", "32767 40000") != -EINVAL)
-		return 9;
+		return NX_FAIL(9);
 	if (nx_sysctl_write("ephemeral_ports", "32768 40000"))
-		return 10;
+		return NX_FAIL(10);
 	return 0;
 }
 
@@ -367,19 +371,19 @@ static int timeout_rules(void *arg)
 		return err;
 	old = nx_socket(SOCK_STREAM);
 	if (nx_sysctl_write("connect_timeout_ms", "1234"))
-		return 1;
+		return NX_FAIL(1);
 	fd = nx_socket(SOCK_STREAM);
 	if (getsockopt(fd, SOL_NEXUS, NEXUS_CONNECT_TIMEOUT, &v, &len) ||
 	    v != 1234)
-		return 2;
+		return NX_FAIL(2);
 	len = sizeof(v);
 	if (getsockopt(old, SOL_NEXUS, NEXUS_CONNECT_TIMEOUT, &v, &len) ||
 	    v != 30000)
-		return 3;
+		return NX_FAIL(3);
 	if (nx_sysctl_write("connect_timeout_ms", "0"))
-		return 4;
+		return NX_FAIL(4);
 	if (nx_sysctl_write("connect_timeout_ms", "4294967295"))
-		return 5;
+		return NX_FAIL(5);
 	return 0;
 }
 
@@ -398,9 +402,9 @@ static int qlen_rules(void *arg)
 	if (err)
 		return err;
 	if (nx_sysctl_write("dgram_qlen", "100") || !expect_value("dgram_qlen", "100\n"))
-		return 1;
+		return NX_FAIL(1);
 	if (nx_sysctl_write("dgram_qlen", "2147483647"))
-		return 2;
+		return NX_FAIL(2);
 	return 0;
 }
 
@@ -416,12 +420,12 @@ static int unprivileged_cannot_write(void *arg)
 	char buf[64];
 
 	if (nx_become(65534, 65534))
-		return 90;
+		return NX_FAIL(90);
 	for (i = 0; i < NSYSCTLS; i++) {
 		if (nx_sysctl_read(sysctls[i], buf, sizeof(buf)))
-			return 1 + i;
+			return NX_FAIL(1 + i);
 		if (nx_sysctl_write(sysctls[i], "7") != -EACCES)
-			return 10 + i;
+			return NX_FAIL(10 + i);
 	}
 	return 0;
 }
@@ -429,7 +433,7 @@ static int unprivileged_cannot_write(void *arg)
 static int netns_then_unprivileged(void *arg)
 {
 	if (unshare(CLONE_NEWNET))
-		return 100;
+		return NX_FAIL(100);
 	return unprivileged_cannot_write(NULL);
 }
 
@@ -449,26 +453,26 @@ static int userns_root_and_other(void *arg)
 	int fd;
 
 	if (nx_sysctl_write("node", "9") || !expect_value("node", "9\n"))
-		return 1;
+		return NX_FAIL(1);
 	if (nx_sysctl_write("unprivileged_port_start", "100"))
-		return 2;
+		return NX_FAIL(2);
 	fd = nx_socket(SOCK_DGRAM);
 	if (fd < 0 || nx_bind(fd, 0, 80))	/* CAP_NET_BIND_SERVICE here */
-		return 3;
+		return NX_FAIL(3);
 	close(fd);
 	if (nx_become(1, 1))
-		return 4;
+		return NX_FAIL(4);
 	if (nx_sysctl_write("node", "10") != -EACCES)
-		return 5;
+		return NX_FAIL(5);
 	if (nx_sysctl_write("ephemeral_ports", "40000 40001") != -EACCES)
-		return 6;
+		return NX_FAIL(6);
 	if (!expect_value("node", "9\n"))
-		return 7;
+		return NX_FAIL(7);
 	fd = nx_socket(SOCK_DGRAM);
 	if (nx_bind(fd, 0, 81) != -1 || errno != EACCES)
-		return 8;
+		return NX_FAIL(8);
 	if (nx_bind(fd, 0, 100))
-		return 9;
+		return NX_FAIL(9);
 	return 0;
 }
 
@@ -485,14 +489,14 @@ static int unprivileged_own_namespaces(void *arg)
 	int fd;
 
 	if (nx_become(65534, 65534))
-		return 90;
+		return NX_FAIL(90);
 	if (nx_unshare_userns_self(CLONE_NEWNET))
-		return 91;
+		return NX_FAIL(91);
 	if (nx_sysctl_write("node", "12") || !expect_value("node", "12\n"))
-		return 1;
+		return NX_FAIL(1);
 	fd = nx_socket(SOCK_STREAM);
 	if (fd < 0 || nx_bind(fd, 12, 80))
-		return 2;
+		return NX_FAIL(2);
 	return 0;
 }
 
@@ -502,16 +506,16 @@ static int unprivileged_userns_only(void *arg)
 	int fd;
 
 	if (nx_become(65534, 65534))
-		return 90;
+		return NX_FAIL(90);
 	if (nx_unshare_userns_self(0))
-		return 91;
+		return NX_FAIL(91);
 	if (nx_sysctl_write("node", "12") != -EACCES)
-		return 1;
+		return NX_FAIL(1);
 	fd = nx_socket(SOCK_STREAM);
 	if (fd < 0)
-		return 2;
+		return NX_FAIL(2);
 	if (nx_bind(fd, 0, 80) != -1 || errno != EACCES)
-		return 3;
+		return NX_FAIL(3);
 	return 0;
 }
 
@@ -529,13 +533,13 @@ static int write_and_hold(void *arg)
 	char c = 0;
 
 	if (unshare(CLONE_NEWNET))
-		return 100;
+		return NX_FAIL(100);
 	if (nx_sysctl_write("node", "77") ||
 	    nx_sysctl_write("ephemeral_ports", "50000 50010") ||
 	    nx_sysctl_write("dgram_qlen", "3"))
-		return 1;
+		return NX_FAIL(1);
 	if (write(p[1], &c, 1) != 1 || read(p[0], &c, 1) != 1)
-		return 2;
+		return NX_FAIL(2);
 	return expect_value("node", "77\n") ? 0 : 3;
 }
 
