@@ -14,7 +14,7 @@
 #   @@ kernel <release>
 #   @@ insmod nexus rc=N
 #   @@ kunit <suite> begin / <KTAP results file> / @@ kunit <suite> end
-#   @@ suite <name> begin / <TAP output> / @@ suite <name> end rc=N
+#   @@ suite <name> begin / <TAP output> / @@ suite <name> end rc=N [timeout=S]
 #   @@ rmmod nexus rc=N
 #   @@ kmemleak begin / <report> / @@ kmemleak end
 #   @@ tainted N
@@ -119,10 +119,16 @@ check_mode() {
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
 		r "@@ suite $name begin"
+		start=$(date +%s)
 		(cd /tmp && exec timeout "$TEST_TIMEOUT" "$t") </dev/null >&3 2>&3
 		rc=$?
+		took=$(($(date +%s) - start))
 		r ""
-		r "@@ suite $name end rc=$rc"
+		if [ $rc != 0 ] && [ $took -ge "$TEST_TIMEOUT" ]; then
+			r "@@ suite $name end rc=$rc timeout=$TEST_TIMEOUT"
+		else
+			r "@@ suite $name end rc=$rc"
+		fi
 		if ! nexus_loaded; then
 			insmod "$NEXUS_KO" >&3 2>&1
 			r "@@ note re-insmod nexus after $name rc=$?"

@@ -19,21 +19,25 @@ meta_dep() {
 		sed -n 's/^Depends: *//p' | tr ',' '\n' |
 		sed -n 's/^ *\(linux-image-[0-9][^ ]*-amd64\).*/\1/p' | head -n1
 }
-img=$(meta_dep)
-if [ -z "$img" ]; then
-	say "apt lists do not know linux-image-amd64; running apt-get update"
-	apt-get update -qq || die "apt-get update failed"
+updated=0
+resolve() {
 	img=$(meta_dep)
-fi
-[ -n "$img" ] || die "cannot resolve the dependency of linux-image-amd64"
-krel=${img#linux-image-}
-abi=${krel%-amd64}
-ver=$(apt-cache show --no-all-versions "$img" | sed -n 's/^Version: *//p' | head -n1)
-[ -n "$ver" ] || die "no version for $img"
-pkgs="$img linux-headers-$abi-amd64 linux-headers-$abi-common linux-kbuild-6.1"
-dir="$NEXUS_CACHE/stock-$abi-$ver"
-root="$dir/root"
-kdir="$root/usr/src/linux-headers-$krel"
+	if [ -z "$img" ] && [ $updated = 0 ]; then
+		say "apt lists do not know linux-image-amd64; running apt-get update"
+		apt-get update -qq || die "apt-get update failed"
+		updated=1
+		img=$(meta_dep)
+	fi
+	[ -n "$img" ] || die "cannot resolve the dependency of linux-image-amd64"
+	krel=${img#linux-image-}
+	abi=${krel%-amd64}
+	ver=$(apt-cache show --no-all-versions "$img" | sed -n 's/^Version: *//p' | head -n1)
+	[ -n "$ver" ] || die "no version for $img"
+	pkgs="$img linux-headers-$abi-amd64 linux-headers-$abi-common linux-kbuild-6.1"
+	dir="$NEXUS_CACHE/stock-$abi-$ver"
+	root="$dir/root"
+	kdir="$root/usr/src/linux-headers-$krel"
+}
 
 fetch() {
 	[ -f "$dir/.ready" ] && return 0
@@ -47,8 +51,10 @@ fetch() {
 		spec="$spec $p=$ver"
 	done
 	# shellcheck disable=SC2086
-	(cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root $spec >/dev/null) ||
-		die "apt-get download failed:$spec"
+	if ! (cd "$dir/debs" && apt-get download -q -o APT::Sandbox::User=root $spec >/dev/null); then
+		say "apt-get download failed:$spec"
+		exit 3
+	fi
 	local deb
 	for deb in "$dir"/debs/*.deb; do
 		dpkg -x "$deb" "$root"
@@ -85,9 +91,24 @@ EOF
 	touch "$dir/.ready"
 }
 
-export -f fetch say die
-export dir root kdir krel abi ver pkgs img
-with_lock "stock-$abi-$ver" bash -c fetch >&2
+run_fetch() {
+	export -f fetch say die
+	export dir root kdir krel abi ver pkgs img
+	with_lock "stock-$abi-$ver" bash -c fetch >&2
+}
+resolve
+status=0
+run_fetch || status=$?
+if [ $status = 3 ] && [ $updated = 0 ]; then
+	# Stale apt lists name a kernel the archive no longer has.
+	say "refreshing apt lists and retrying"
+	apt-get update -qq || die "apt-get update failed"
+	updated=1
+	resolve
+	status=0
+	run_fetch || status=$?
+fi
+[ $status = 0 ] || die "could not fetch the stock kernel"
 
 printf 'KREL=%q\n' "$krel"
 printf 'KDIR=%q\n' "$kdir"

@@ -259,6 +259,9 @@ def main():
                 for w in words[3:]:
                     if w.startswith("rc="):
                         rc = w[3:]
+                    elif w.startswith("timeout="):
+                        cur[0].fail("%s (killed after the %ss per-binary timeout)"
+                                    % (cur[0].name, w[8:]))
                 finish_group(cur, rc, ended=True)
                 cur = None
         elif key == "kmemleak" and words[1:2] == ["begin"]:
@@ -327,6 +330,12 @@ def main():
             print(ctx)
             print("---- end of report ----")
 
+    if not done and not reports and not args.quiet_reports:
+        tail = [l for l in console if l.strip()][-40:]
+        print("---- last console lines (%s): the guest did not finish ----" % args.label)
+        print("\n".join(tail) if tail else "(console.log is empty)")
+        print("---- end of console ----")
+
     passed = sum(g.passed for g in groups) + harness.passed
     failed = sum(g.failed for g in groups) + harness.failed
     skipped = sum(g.skipped for g in groups)
@@ -346,8 +355,8 @@ def finish_group(cur, rc=None, ended=False):
     if not ended:
         return
     if rc is not None and rc != "0":
-        g.notes.append("rc=%s%s" % (rc, " (timeout)" if rc in ("124", "143") else ""))
-        if not any(True for _ in g.failures):
+        g.notes.append("rc=%s" % rc)
+        if not g.failures:
             g.fail("%s (exit status %s without a failing test)" % (g.name, rc))
     if seen == 0 and not g.failures:
         g.fail("%s (no test result lines)" % g.name)

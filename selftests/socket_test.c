@@ -40,7 +40,7 @@ TEST(protocol_pf_nexus_accepted)
 
 TEST(unsupported_types)
 {
-	const int types[] = { SOCK_RAW, SOCK_RDM, SOCK_PACKET, 7, 1000 };
+	const int types[] = { SOCK_RAW, SOCK_RDM, SOCK_DCCP, 7, 8, 9, SOCK_PACKET };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -48,6 +48,9 @@ TEST(unsupported_types)
 		EXPECT_EQ(-1, socket(nx_family(), types[i], 0));
 		EXPECT_EQ(ESOCKTNOSUPPORT, errno) TH_LOG("type %d", types[i]);
 	}
+	/* Beyond SOCK_MAX the socket layer refuses before the family runs. */
+	EXPECT_EQ(-1, socket(nx_family(), 1000, 0));
+	EXPECT_EQ(EINVAL, errno);
 }
 
 TEST(unsupported_protocols)
