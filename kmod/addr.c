@@ -229,7 +229,6 @@ int nexus_port_table_init(void)
 	unsigned long pages = totalram_pages() / 4;
 	u32 i, size;
 
-
 	nexus_hash_bits = clamp_t(u32, order_base_2(pages | 1),
 				  NEXUS_HASH_MIN_BITS, NEXUS_HASH_MAX_BITS);
 	size = 1U << nexus_hash_bits;
