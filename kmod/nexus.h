@@ -105,46 +105,51 @@ struct nexus_sock {
 	u64 connect_timeout_ms;		/* 0: no limit */
 
 	/*
-	 * SOCK_STREAM and SOCK_SEQPACKET (stream.c). The state machine and
+	 * The type-specific parts share storage: a socket's type never
+	 * changes, and each part is initialised and used only by its own file
+	 * (nexus_sk_alloc() calls one init function by type).
+	 *
+	 * SOCK_STREAM and SOCK_SEQPACKET (stream.c): the state machine and
 	 * the rules for @state_lock are described at the top of stream.c.
-	 */
-	spinlock_t state_lock;
-	struct sock *peer;		/* connected peer (reference held) */
-	struct sock *listener;		/* SYN_SENT: listener waited on (held) */
-	struct sock *child;		/* SYN_SENT: preallocated server end */
-	struct list_head pending_node;	/* SYN_SENT: in listener's pending_q */
-	struct list_head accept_node;	/* server end: in listener's accept_q */
-	struct list_head pending_q;	/* listener: waiting attempts, FIFO */
-	struct list_head accept_q;	/* listener: connections to accept */
-	struct delayed_work connect_work; /* SYN_SENT: connect timeout */
-	unsigned long connect_deadline;	/* SYN_SENT: jiffies of the timeout */
-	atomic_t rcvq_bytes;		/* unread bytes in sk_receive_queue */
-
-	/*
-	 * ---- SOCK_DGRAM only (dgram.c) ----
 	 *
-	 * @dgram_lock is a per-socket spinlock, taken in process context
-	 * only, inside lock_sock() when that is held, never while a port
-	 * table bucket lock is held, and never nested with another socket's
-	 * @dgram_lock (a path that needs two sockets' state takes one after
-	 * the other, holding a reference instead). Inside it only wait
-	 * queue locks and the receive queue lock are taken.
-	 *
-	 * For datagram sockets, @peer_port and @peer_node are written with
-	 * both lock_sock() and @dgram_lock held, so either protects a read.
+	 * SOCK_DGRAM (dgram.c): @dgram_lock is a per-socket spinlock, taken
+	 * in process context only, inside lock_sock() when that is held,
+	 * never while a port table bucket lock is held, and never nested with
+	 * another socket's @dgram_lock (a path that needs two sockets' state
+	 * takes one after the other, holding a reference instead). Inside it
+	 * only wait queue locks and the receive queue lock are taken. For
+	 * datagram sockets, @peer_port and @peer_node are written with both
+	 * lock_sock() and @dgram_lock held, so either protects a read;
 	 * peer_node is NEXUS_NODE_BROADCAST for a broadcast association.
 	 */
-	spinlock_t dgram_lock;
-	/* Under @dgram_lock (written with lock_sock() held too): */
-	struct sock *dgram_peer;	/* unicast peer, reference held */
-	struct list_head dgram_conn_node; /* on dgram_peer->dgram_conns */
-	/* Under @dgram_lock: */
-	struct list_head dgram_conns;	/* sockets whose peer we are */
-	u32 dgram_rbytes;		/* truesize of queued datagrams */
-	bool dgram_full_seen;		/* a sender found the queue full */
-	bool dgram_closed;		/* released: refuse everything */
-	/* Senders waiting for room in our receive queue (own lock). */
-	wait_queue_head_t dgram_peer_wait;
+	union {
+		struct {	/* stream and seqpacket */
+			spinlock_t state_lock;
+			struct sock *peer;	/* connected peer (held) */
+			struct sock *listener;	/* SYN_SENT: listener (held) */
+			struct sock *child;	/* SYN_SENT: the server end */
+			struct list_head pending_node; /* in listener's pending_q */
+			struct list_head accept_node;  /* in listener's accept_q */
+			struct list_head pending_q; /* listener: attempts, FIFO */
+			struct list_head accept_q;  /* listener: to be accepted */
+			struct delayed_work connect_work; /* connect timeout */
+			unsigned long connect_deadline;	/* jiffies of the timeout */
+			atomic_t rcvq_bytes;	/* unread bytes queued */
+		};
+		struct {	/* datagram */
+			spinlock_t dgram_lock;
+			/* Under @dgram_lock (written with lock_sock() too): */
+			struct sock *dgram_peer; /* unicast peer (held) */
+			struct list_head dgram_conn_node; /* on its dgram_conns */
+			/* Under @dgram_lock: */
+			struct list_head dgram_conns; /* sockets whose peer we are */
+			u32 dgram_rbytes;	/* truesize of queued datagrams */
+			bool dgram_full_seen;	/* a sender found the queue full */
+			bool dgram_closed;	/* released: refuse everything */
+			/* Senders waiting for room in our queue (own lock): */
+			wait_queue_head_t dgram_peer_wait;
+		};
+	};
 };
 
 static inline struct nexus_sock *nexus_sk(const struct sock *sk)
