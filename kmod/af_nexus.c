@@ -46,6 +46,20 @@ static struct proto nexus_proto = {
 	.obj_size = sizeof(struct nexus_sock),
 };
 
+/* Wake the writers and poll()ers of @sk that wait for POLLOUT. */
+void nexus_wake_writers(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_sync_poll(&wq->wait, EPOLLOUT |
+						EPOLLWRNORM | EPOLLWRBAND);
+	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
 void nexus_fill_addr(struct sockaddr_nx *sa, u32 node, u32 port)
 {
 	memset(sa, 0, sizeof(*sa));

@@ -144,20 +144,6 @@ int nexus_dgram_resolve(struct sock *sk, u32 node, u32 port,
 }
 EXPORT_SYMBOL_NEXUS_KUNIT(nexus_dgram_resolve);
 
-/* Wake poll()ers of @sk waiting for POLLOUT. */
-static void nexus_dgram_wake_writer(struct sock *sk)
-{
-	struct socket_wq *wq;
-
-	rcu_read_lock();
-	wq = rcu_dereference(sk->sk_wq);
-	if (skwq_has_sleeper(wq))
-		wake_up_interruptible_sync_poll(&wq->wait, EPOLLOUT |
-						EPOLLWRNORM | EPOLLWRBAND);
-	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
-	rcu_read_unlock();
-}
-
 /*
  * Wake everyone who may be waiting to send to @sk: blocked senders and
  * poll()ers of the sockets connected to it. Called with @sk's dgram_lock
@@ -169,7 +155,7 @@ static void nexus_dgram_wake_senders_locked(struct sock *sk)
 
 	nsk->dgram_full_seen = false;
 	list_for_each_entry(c, &nsk->dgram_conns, dgram_conn_node)
-		nexus_dgram_wake_writer(&c->sk);
+		nexus_wake_writers(&c->sk);
 	wake_up_interruptible_all(&nsk->dgram_peer_wait);
 }
 
@@ -510,7 +496,7 @@ static void nexus_dgram_set_peer(struct sock *sk, struct sock *other,
 	if (old)
 		sock_put(old);
 	/* poll() may have been waiting for room at the old peer. */
-	nexus_dgram_wake_writer(sk);
+	nexus_wake_writers(sk);
 }
 
 static int nexus_dgram_connect(struct socket *sock, NEXUS_SOCKADDR *uaddr,

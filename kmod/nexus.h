@@ -222,6 +222,7 @@ int nexus_setsockopt(struct socket *sock, int level, int optname,
 int nexus_getsockopt(struct socket *sock, int level, int optname,
 		     char __user *optval, int __user *optlen);
 void nexus_fill_addr(struct sockaddr_nx *sa, u32 node, u32 port);
+void nexus_wake_writers(struct sock *sk);
 
 /* stream.c */
 extern const struct proto_ops nexus_stream_ops;
