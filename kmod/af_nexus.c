@@ -22,7 +22,7 @@
 int nexus_family = AF_NEXUS;
 module_param_named(family, nexus_family, int, 0444);
 MODULE_PARM_DESC(family, "address family number to register (default 22)");
-NEXUS_EXPORT_FOR_TESTS(nexus_family);
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_family);
 
 static unsigned int nexus_net_id __read_mostly;
 
@@ -32,18 +32,33 @@ static unsigned int nexus_net_id __read_mostly;
  * dropping the last reference to its socket.
  */
 struct workqueue_struct *nexus_wq;
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_wq);
 
 struct nexus_net *nexus_net(const struct net *net)
 {
 	return net_generic(net, nexus_net_id);
 }
-NEXUS_EXPORT_FOR_TESTS(nexus_net);
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_net);
 
 static struct proto nexus_proto = {
 	.name = "NEXUS",
 	.owner = THIS_MODULE,
 	.obj_size = sizeof(struct nexus_sock),
 };
+
+/* Wake the writers and poll()ers of @sk that wait for POLLOUT. */
+void nexus_wake_writers(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_sync_poll(&wq->wait, EPOLLOUT |
+						EPOLLWRNORM | EPOLLWRBAND);
+	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
 
 void nexus_fill_addr(struct sockaddr_nx *sa, u32 node, u32 port)
 {
@@ -53,7 +68,7 @@ void nexus_fill_addr(struct sockaddr_nx *sa, u32 node, u32 port)
 	sa->snx_port = port;
 }
 
-int nexus_bind(struct socket *sock, nexus_uaddr_t *uaddr, int addr_len)
+int nexus_bind(struct socket *sock, NEXUS_SOCKADDR *uaddr, int addr_len)
 {
 	struct sock *sk = sock->sk;
 	struct net *net = sock_net(sk);
@@ -164,6 +179,7 @@ int nexus_getsockopt(struct socket *sock, int level, int optname,
 static void nexus_sock_destruct(struct sock *sk)
 {
 	WARN_ON_ONCE(nexus_sk(sk)->hashed);
+	nexus_sock_list_del(sk);
 	if (sk->sk_type != SOCK_DGRAM)
 		nexus_stream_destruct(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
@@ -201,6 +217,14 @@ struct sock *nexus_sk_alloc(struct net *net, struct socket *sock, int type,
 		nexus_dgram_init_sock(sk);
 	else
 		nexus_stream_init_sock(sk);
+	if (nexus_sock_list_add(sk)) {
+		if (sock) {
+			sock_orphan(sk);
+			sock->sk = NULL;
+		}
+		sk_free(sk);
+		return NULL;
+	}
 	return sk;
 }
 
@@ -240,6 +264,7 @@ static struct net_proto_family nexus_family_ops = {
 static int __net_init nexus_net_init(struct net *net)
 {
 	struct nexus_net *nn = nexus_net(net);
+	int err;
 
 	nn->node = NEXUS_NODE_LOCAL;
 	nn->ephemeral_lo = 32768;
@@ -247,11 +272,26 @@ static int __net_init nexus_net_init(struct net *net)
 	nn->unpriv_port_start = 1024;
 	nn->connect_timeout_ms = 30000;
 	nn->dgram_qlen = 512;
-	return 0;
+	seqlock_init(&nn->ephemeral_lock);
+
+	err = nexus_proc_net_init(net);
+	if (err)
+		return err;
+	err = nexus_sysctl_register(net);
+	if (err)
+		nexus_proc_net_exit(net);
+	return err;
+}
+
+static void __net_exit nexus_net_exit(struct net *net)
+{
+	nexus_sysctl_unregister(net);
+	nexus_proc_net_exit(net);
 }
 
 static struct pernet_operations nexus_net_ops = {
 	.init = nexus_net_init,
+	.exit = nexus_net_exit,
 	.id = &nexus_net_id,
 	.size = sizeof(struct nexus_net),
 };

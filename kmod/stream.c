@@ -87,19 +87,11 @@ struct nexus_skb_cb {
 
 static void nexus_connect_timeout(struct work_struct *work);
 
+/* sk_write_space: skbs charged to @sk were freed (the peer read them). */
 static void nexus_stream_write_space(struct sock *sk)
 {
-	struct socket_wq *wq;
-
-	if (sk_wmem_alloc_get(sk) >= READ_ONCE(sk->sk_sndbuf))
-		return;
-	rcu_read_lock();
-	wq = rcu_dereference(sk->sk_wq);
-	if (skwq_has_sleeper(wq))
-		wake_up_interruptible_sync_poll(&wq->wait, EPOLLOUT |
-						EPOLLWRNORM | EPOLLWRBAND);
-	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
-	rcu_read_unlock();
+	if (sk_wmem_alloc_get(sk) < READ_ONCE(sk->sk_sndbuf))
+		nexus_wake_writers(sk);
 }
 
 void nexus_stream_init_sock(struct sock *sk)
@@ -455,6 +447,28 @@ static int nexus_stream_disconnect(struct sock *sk)
 }
 
 /*
+ * One step of a wait loop on sk_sleep(@sk), whose caller has added @wait
+ * and re-checks its condition after each step. Return: 0 after sleeping,
+ * or the error that ends the wait: @expired when the timeout is used up,
+ * -ERESTARTSYS or -EINTR (sock_intr_errno()) on a signal. With @locked,
+ * the socket lock is dropped while sleeping.
+ */
+static int nexus_wait_step(struct sock *sk, struct wait_queue_entry *wait,
+			   long *timeo, int expired, bool locked)
+{
+	if (!*timeo)
+		return expired;
+	if (signal_pending(current))
+		return sock_intr_errno(*timeo);
+	if (locked)
+		release_sock(sk);
+	*timeo = wait_woken(wait, TASK_INTERRUPTIBLE, *timeo);
+	if (locked)
+		lock_sock(sk);
+	return 0;
+}
+
+/*
  * Wait, with the socket lock held on entry and exit, for a pending attempt
  * to end. Return: 0 when connected, the attempt's error, -EINPROGRESS when
  * the wait timed out (SO_SNDTIMEO), or -ERESTARTSYS/-EINTR on a signal; in
@@ -466,19 +480,8 @@ static int nexus_wait_connected(struct sock *sk, long timeo)
 	int err = 0;
 
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
-		if (!timeo) {
-			err = -EINPROGRESS;
-			break;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(timeo);
-			break;
-		}
-		release_sock(sk);
-		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
-		lock_sock(sk);
-	}
+	while (!err && READ_ONCE(sk->sk_state) == TCP_SYN_SENT)
+		err = nexus_wait_step(sk, &wait, &timeo, -EINPROGRESS, true);
 	remove_wait_queue(sk_sleep(sk), &wait);
 	if (err)
 		return err;
@@ -559,7 +562,7 @@ static int nexus_connect_to(struct sock *sk, struct sock *l)
 	return ret;
 }
 
-static int nexus_stream_connect(struct socket *sock, nexus_uaddr_t *uaddr,
+static int nexus_stream_connect(struct socket *sock, NEXUS_SOCKADDR *uaddr,
 				int addr_len, int flags)
 {
 	const struct sockaddr_nx *sa = (const struct sockaddr_nx *)uaddr;
@@ -692,15 +695,7 @@ static int nexus_stream_accept(NEXUS_ACCEPT_PARAMS)
 		}
 		spin_unlock(&nl->state_lock);
 
-		if (!timeo) {
-			err = -EAGAIN;
-			break;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(timeo);
-			break;
-		}
-		if (!waiting) {
+		if (!waiting && timeo && !signal_pending(current)) {
 			/*
 			 * Only now that we must sleep: queue up, then look
 			 * again, so that no wake-up is lost.
@@ -709,9 +704,9 @@ static int nexus_stream_accept(NEXUS_ACCEPT_PARAMS)
 			waiting = true;
 			continue;
 		}
-		release_sock(l);
-		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
-		lock_sock(l);
+		err = nexus_wait_step(l, &wait, &timeo, -EAGAIN, true);
+		if (err)
+			break;
 	}
 	if (waiting)
 		remove_wait_queue(sk_sleep(l), &wait);
@@ -853,20 +848,12 @@ static int nexus_wait_for_room(struct sock *sk, struct sock *peer,
 	int err = 0;
 
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (!nexus_stream_may_send(sk, peer)) {
+	while (!err && !nexus_stream_may_send(sk, peer)) {
 		if (READ_ONCE(sk->sk_err) ||
 		    (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) ||
 		    READ_ONCE(nexus_sk(sk)->peer) != peer)
 			break;
-		if (!*timeo) {
-			err = -EAGAIN;
-			break;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(*timeo);
-			break;
-		}
-		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+		err = nexus_wait_step(sk, &wait, timeo, -EAGAIN, false);
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
 	return err;
@@ -882,17 +869,8 @@ static int nexus_send_wait_connected(struct sock *sk, long *timeo)
 	if (READ_ONCE(sk->sk_state) != TCP_SYN_SENT)
 		return 0;
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
-		if (!*timeo) {
-			err = -EAGAIN;
-			break;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(*timeo);
-			break;
-		}
-		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
-	}
+	while (!err && READ_ONCE(sk->sk_state) == TCP_SYN_SENT)
+		err = nexus_wait_step(sk, &wait, timeo, -EAGAIN, false);
 	remove_wait_queue(sk_sleep(sk), &wait);
 	return err;
 }
@@ -1069,17 +1047,9 @@ static int nexus_wait_for_data(struct sock *sk, long *timeo)
 			err = -ENOTCONN;
 			break;
 		}
-		if (!*timeo) {
-			err = -EAGAIN;
+		err = nexus_wait_step(sk, &wait, timeo, -EAGAIN, true);
+		if (err)
 			break;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(*timeo);
-			break;
-		}
-		release_sock(sk);
-		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
-		lock_sock(sk);
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
 	return err;

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for the stream/seqpacket state machine: the internal
+ * transitions behind connect(), listen(), accept() and close(), checked on
+ * kernel sockets through the socket API and the fields of struct
+ * nexus_sock (see the state table at the top of stream.c).
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/net.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "../nexus.h"
+
+#define KPORT_BASE	4100000000U
+
+static struct socket *ksock(struct kunit *test, int type)
+{
+	struct socket *sock;
+
+	KUNIT_ASSERT_EQ(test, 0, sock_create_kern(&init_net, nexus_family,
+						  type, 0, &sock));
+	return sock;
+}
+
+static int kconnect(struct socket *sock, u32 port, int flags)
+{
+	struct sockaddr_nx sa = {};
+
+	sa.snx_family = nexus_family;
+	sa.snx_port = port;
+	return kernel_connect(sock, (struct sockaddr *)&sa, sizeof(sa), flags);
+}
+
+static int kunspec(struct socket *sock)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	return kernel_connect(sock, &sa, sizeof(sa), 0);
+}
+
+static struct socket *klistener(struct kunit *test, u32 port, int backlog)
+{
+	struct socket *l = ksock(test, SOCK_STREAM);
+	struct sockaddr_nx sa = {};
+
+	sa.snx_family = nexus_family;
+	sa.snx_port = port;
+	KUNIT_ASSERT_EQ(test, 0, kernel_bind(l, (struct sockaddr *)&sa,
+					     sizeof(sa)));
+	KUNIT_ASSERT_EQ(test, 0, kernel_listen(l, backlog));
+	return l;
+}
+
+static void listen_transitions(struct kunit *test)
+{
+	struct socket *l = klistener(test, KPORT_BASE, 3);
+	struct sock *sk = l->sk;
+
+	KUNIT_EXPECT_EQ(test, TCP_LISTEN, sk->sk_state);
+	KUNIT_EXPECT_EQ(test, 3U, sk->sk_max_ack_backlog);
+	KUNIT_EXPECT_EQ(test, 0, kernel_listen(l, 7));
+	KUNIT_EXPECT_EQ(test, 7U, sk->sk_max_ack_backlog);
+	KUNIT_EXPECT_EQ(test, 0, kunspec(l));		/* stops listening */
+	KUNIT_EXPECT_EQ(test, TCP_CLOSE, sk->sk_state);
+	KUNIT_EXPECT_TRUE(test, nexus_sk(sk)->hashed);	/* keeps its port */
+	sock_release(l);
+}
+
+static void establish_at_once(struct kunit *test)
+{
+	struct socket *l = klistener(test, KPORT_BASE + 1, 1);
+	struct socket *c = ksock(test, SOCK_STREAM), *n = NULL;
+	struct nexus_sock *nc = nexus_sk(c->sk), *nl = nexus_sk(l->sk);
+	struct sock *child;
+
+	KUNIT_ASSERT_EQ(test, 0, kconnect(c, KPORT_BASE + 1, 0));
+	KUNIT_EXPECT_EQ(test, TCP_ESTABLISHED, c->sk->sk_state);
+	child = nc->peer;
+	KUNIT_ASSERT_NOT_NULL(test, child);
+	KUNIT_EXPECT_PTR_EQ(test, c->sk, nexus_sk(child)->peer);
+	KUNIT_EXPECT_EQ(test, TCP_ESTABLISHED, child->sk_state);
+	KUNIT_EXPECT_EQ(test, 1U, l->sk->sk_ack_backlog);
+	KUNIT_EXPECT_FALSE(test, list_empty(&nl->accept_q));
+	KUNIT_EXPECT_NULL(test, nc->child);
+	KUNIT_EXPECT_NULL(test, nc->listener);
+	KUNIT_EXPECT_EQ(test, KPORT_BASE + 1, nexus_sk(child)->port);
+	KUNIT_EXPECT_EQ(test, nc->port, nexus_sk(child)->peer_port);
+
+	KUNIT_ASSERT_EQ(test, 0, kernel_accept(l, &n, 0));
+	KUNIT_EXPECT_PTR_EQ(test, child, n->sk);
+	KUNIT_EXPECT_EQ(test, 0U, l->sk->sk_ack_backlog);
+	KUNIT_EXPECT_TRUE(test, list_empty(&nl->accept_q));
+
+	sock_release(c);
+	/* The server end saw an orderly close. */
+	KUNIT_EXPECT_EQ(test, SHUTDOWN_MASK, (int)n->sk->sk_shutdown);
+	KUNIT_EXPECT_EQ(test, 0, n->sk->sk_err);
+	KUNIT_EXPECT_NULL(test, nexus_sk(n->sk)->peer);
+	sock_release(n);
+	sock_release(l);
+}
+
+static void pending_then_promoted_by_accept(struct kunit *test)
+{
+	struct socket *l = klistener(test, KPORT_BASE + 2, 0);
+	struct socket *c1 = ksock(test, SOCK_STREAM);
+	struct socket *c2 = ksock(test, SOCK_STREAM), *n = NULL;
+	struct nexus_sock *nc2 = nexus_sk(c2->sk);
+	struct nexus_sock *nl = nexus_sk(l->sk);
+
+	KUNIT_ASSERT_EQ(test, 0, kconnect(c1, KPORT_BASE + 2, 0));
+	KUNIT_EXPECT_EQ(test, -EINPROGRESS,
+			kconnect(c2, KPORT_BASE + 2, O_NONBLOCK));
+	KUNIT_EXPECT_EQ(test, TCP_SYN_SENT, c2->sk->sk_state);
+	KUNIT_EXPECT_PTR_EQ(test, l->sk, nc2->listener);
+	KUNIT_EXPECT_NOT_NULL(test, nc2->child);
+	KUNIT_EXPECT_FALSE(test, list_empty(&nl->pending_q));
+	KUNIT_EXPECT_EQ(test, -EALREADY,
+			kconnect(c2, KPORT_BASE + 2, O_NONBLOCK));
+
+	KUNIT_ASSERT_EQ(test, 0, kernel_accept(l, &n, 0));	/* c1's */
+	KUNIT_EXPECT_PTR_EQ(test, c1->sk, nexus_sk(n->sk)->peer);
+	KUNIT_EXPECT_EQ(test, TCP_ESTABLISHED, c2->sk->sk_state);
+	KUNIT_EXPECT_NULL(test, nc2->listener);
+	KUNIT_EXPECT_NULL(test, nc2->child);
+	KUNIT_EXPECT_TRUE(test, list_empty(&nl->pending_q));
+	KUNIT_EXPECT_EQ(test, 1U, l->sk->sk_ack_backlog);
+	KUNIT_EXPECT_EQ(test, -EISCONN, kconnect(c2, KPORT_BASE + 2, 0));
+
+	sock_release(n);
+	sock_release(c1);
+	sock_release(c2);
+	sock_release(l);
+}
+
+static void pending_refused_when_listener_closes(struct kunit *test)
+{
+	struct socket *l = klistener(test, KPORT_BASE + 3, 0);
+	struct socket *c1 = ksock(test, SOCK_SEQPACKET);
+	struct socket *c2 = ksock(test, SOCK_STREAM);
+	struct socket *c3 = ksock(test, SOCK_STREAM);
+
+	/* Another type first: refused by type, the listener unchanged. */
+	KUNIT_EXPECT_EQ(test, -EPROTOTYPE, kconnect(c1, KPORT_BASE + 3, 0));
+	KUNIT_ASSERT_EQ(test, 0, kconnect(c2, KPORT_BASE + 3, 0));
+	KUNIT_ASSERT_EQ(test, -EINPROGRESS,
+			kconnect(c3, KPORT_BASE + 3, O_NONBLOCK));
+	sock_release(l);
+	KUNIT_EXPECT_EQ(test, TCP_CLOSE, c3->sk->sk_state);
+	KUNIT_EXPECT_EQ(test, ECONNREFUSED, c3->sk->sk_err);
+	KUNIT_EXPECT_NULL(test, nexus_sk(c3->sk)->listener);
+	/* The queued connection was reset. */
+	KUNIT_EXPECT_EQ(test, ECONNRESET, c2->sk->sk_err);
+	KUNIT_EXPECT_EQ(test, SHUTDOWN_MASK, (int)c2->sk->sk_shutdown);
+	KUNIT_EXPECT_NULL(test, nexus_sk(c2->sk)->peer);
+	/* Still bound; can connect again (refused: nobody listens). */
+	KUNIT_EXPECT_NE(test, 0U, nexus_sk(c3->sk)->port);
+	KUNIT_EXPECT_EQ(test, -ECONNREFUSED, kconnect(c3, KPORT_BASE + 3, 0));
+	KUNIT_EXPECT_EQ(test, 0, c3->sk->sk_err);	/* stale error cleared */
+	sock_release(c1);
+	sock_release(c2);
+	sock_release(c3);
+}
+
+static void pending_times_out(struct kunit *test)
+{
+	struct socket *l = klistener(test, KPORT_BASE + 4, 0);
+	struct socket *c1 = ksock(test, SOCK_STREAM);
+	struct socket *c2 = ksock(test, SOCK_STREAM);
+	int i;
+
+	KUNIT_ASSERT_EQ(test, 0, kconnect(c1, KPORT_BASE + 4, 0));
+	nexus_sk(c2->sk)->connect_timeout_ms = 10;
+	KUNIT_ASSERT_EQ(test, -EINPROGRESS,
+			kconnect(c2, KPORT_BASE + 4, O_NONBLOCK));
+	for (i = 0; i < 100 && READ_ONCE(c2->sk->sk_state) == TCP_SYN_SENT; i++)
+		msleep(20);
+	flush_workqueue(nexus_wq);
+	KUNIT_EXPECT_EQ(test, TCP_CLOSE, c2->sk->sk_state);
+	KUNIT_EXPECT_EQ(test, ETIMEDOUT, c2->sk->sk_err);
+	KUNIT_EXPECT_TRUE(test, list_empty(&nexus_sk(l->sk)->pending_q));
+	/* The timer's reference is gone with the attempt. */
+	KUNIT_EXPECT_EQ(test, 1, refcount_read(&c2->sk->sk_refcnt));
+	sock_release(c1);
+	sock_release(c2);
+	sock_release(l);
+}
+
+static void dissolve_resets_peer(struct kunit *test)
+{
+	struct socket *l = klistener(test, KPORT_BASE + 5, 1);
+	struct socket *c = ksock(test, SOCK_STREAM), *n = NULL;
+	int base = refcount_read(&c->sk->sk_refcnt);
+
+	KUNIT_ASSERT_EQ(test, 0, kconnect(c, KPORT_BASE + 5, 0));
+	KUNIT_ASSERT_EQ(test, 0, kernel_accept(l, &n, 0));
+	KUNIT_EXPECT_EQ(test, base + 1, refcount_read(&c->sk->sk_refcnt));
+	KUNIT_EXPECT_EQ(test, 0, kunspec(c));
+	KUNIT_EXPECT_EQ(test, TCP_CLOSE, c->sk->sk_state);
+	KUNIT_EXPECT_NULL(test, nexus_sk(c->sk)->peer);
+	KUNIT_EXPECT_EQ(test, 0U, nexus_sk(c->sk)->peer_port);
+	KUNIT_EXPECT_EQ(test, base, refcount_read(&c->sk->sk_refcnt));
+	KUNIT_EXPECT_EQ(test, ECONNRESET, n->sk->sk_err);
+	KUNIT_EXPECT_EQ(test, TCP_ESTABLISHED, n->sk->sk_state);
+	KUNIT_EXPECT_NULL(test, nexus_sk(n->sk)->peer);
+	KUNIT_EXPECT_EQ(test, 0, kconnect(c, KPORT_BASE + 5, 0));
+	sock_release(n);
+	sock_release(c);
+	sock_release(l);
+}
+
+static void refcounts_return_after_cycles(struct kunit *test)
+{
+	struct socket *l = klistener(test, KPORT_BASE + 6, 2);
+	int base = refcount_read(&l->sk->sk_refcnt), i;
+
+	for (i = 0; i < 20; i++) {
+		struct socket *c = ksock(test, SOCK_STREAM);
+		struct socket *n = NULL;
+
+		KUNIT_ASSERT_EQ(test, 0, kconnect(c, KPORT_BASE + 6, 0));
+		if (i % 3) {
+			KUNIT_ASSERT_EQ(test, 0, kernel_accept(l, &n, 0));
+			sock_release(n);
+		}
+		sock_release(c);
+		if (!(i % 3)) {
+			KUNIT_ASSERT_EQ(test, 0, kernel_accept(l, &n, 0));
+			sock_release(n);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, base, refcount_read(&l->sk->sk_refcnt));
+	KUNIT_EXPECT_EQ(test, 0U, l->sk->sk_ack_backlog);
+	sock_release(l);
+}
+
+static struct kunit_case nexus_stream_cases[] = {
+	KUNIT_CASE(listen_transitions),
+	KUNIT_CASE(establish_at_once),
+	KUNIT_CASE(pending_then_promoted_by_accept),
+	KUNIT_CASE(pending_refused_when_listener_closes),
+	KUNIT_CASE(pending_times_out),
+	KUNIT_CASE(dissolve_resets_peer),
+	KUNIT_CASE(refcounts_return_after_cycles),
+	{}
+};
+
+static struct kunit_suite nexus_stream_suite = {
+	.name = "nexus_stream",
+	.test_cases = nexus_stream_cases,
+};
+
+kunit_test_suites(&nexus_stream_suite);
