@@ -20,7 +20,8 @@
  *   -S  pause after each sample, milliseconds (default 100), so that work
  *       a sample leaves behind is not charged to the next
  *   -T  diagnostics: function_graph trace of FUNC,... over three ping-pong
- *       round trips of each sample, printed as "@@ trace" lines
+ *       round trips or connection cycles of each sample, printed as
+ *       "@@ trace" lines
  *
  * Output on stdout, one line per measurement:
  *   @@ bench sample {"w":..,"type":..,"fam":..,"round":N,"value":X,
@@ -556,6 +557,10 @@ static int wl_conn_cycle(int f, int type, struct result *r)
 		uint64_t t0, t1, t2, t3, t4, t5;
 		int c, s;
 
+		if (i == -3)
+			trace_on(1);
+		if (i == 0)
+			trace_on(0);
 		t0 = now_ns();
 		c = mk_socket(f, type);
 		t1 = now_ns();
