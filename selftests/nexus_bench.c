@@ -217,6 +217,23 @@ static pid_t fork_helper(void)
 	return pid;
 }
 
+/*
+ * The end of a helper that answered its last message: it must not close
+ * its socket before the sample has read that answer (a datagram family may
+ * report the peer's close before queued data), so it waits to be killed.
+ */
+static void __attribute__((noreturn)) helper_idle(void)
+{
+	for (;;)
+		pause();
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 /* ---- addresses and sockets per family ---- */
 
 struct addr {
@@ -605,7 +622,6 @@ static int pingpong(int f, int type, size_t size, struct result *r)
 	char *buf = calloc(1, size);
 	uint64_t t0 = 0;
 	pid_t pid;
-	int st;
 
 	if (mk_pair(f, type, &a, &b))
 		return res_na(r, type == SOCK_DGRAM ? "connected datagram pair" :
@@ -623,7 +639,7 @@ static int pingpong(int f, int type, size_t size, struct result *r)
 			if (recv_msg(b, type, buf, size) ||
 			    send_all(b, buf, size))
 				_exit(1);
-		_exit(0);
+		helper_idle();
 	}
 	close(b);
 	for (i = -warm; i < n; i++) {
@@ -638,7 +654,7 @@ static int pingpong(int f, int type, size_t size, struct result *r)
 	}
 	r->value = (double)(now_ns() - t0) / n;
 	strcpy(r->unit, "ns/roundtrip");
-	waitpid(pid, &st, 0);
+	reap(pid);
 	return 0;
 }
 
@@ -660,7 +676,6 @@ static int wl_stream_tput(int f, int type, struct result *r)
 	char *buf = calloc(1, chunk);
 	uint64_t t0 = 0;
 	pid_t pid;
-	int st;
 
 	if (mk_pair(f, type, &a, &b))
 		return res_na(r, "connected pair");
@@ -684,7 +699,9 @@ static int wl_stream_tput(int f, int type, struct result *r)
 				acked = 1;
 			}
 		}
-		_exit(send_all(b, "d", 1) ? 1 : 0);
+		if (send_all(b, "d", 1))
+			_exit(1);
+		helper_idle();
 	}
 	close(b);
 	for (i = -warm; i < n; i++) {
@@ -702,7 +719,7 @@ static int wl_stream_tput(int f, int type, struct result *r)
 	r->value = (double)(now_ns() - t0) / n;
 	strcpy(r->unit, "ns/64KiB");
 	res_extra(r, "MBps", 65536.0 * 1000.0 / r->value);
-	waitpid(pid, &st, 0);
+	reap(pid);
 	return 0;
 }
 
@@ -718,7 +735,6 @@ static int wl_msg_tput(int f, int type, struct result *r)
 	char buf[64] = { 0 };
 	uint64_t t0 = 0;
 	pid_t pid;
-	int st;
 
 	if (mk_pair(f, type, &a, &b))
 		return res_na(r, type == SOCK_DGRAM ? "connected datagram pair" :
@@ -737,7 +753,7 @@ static int wl_msg_tput(int f, int type, struct result *r)
 			if (send_all(b, buf, 1))
 				_exit(1);
 		}
-		_exit(0);
+		helper_idle();
 	}
 	close(b);
 	for (i = -warm; i < nwin; i++) {
@@ -751,7 +767,7 @@ static int wl_msg_tput(int f, int type, struct result *r)
 	}
 	r->value = (double)(now_ns() - t0) / ((double)nwin * win);
 	strcpy(r->unit, "ns/msg");
-	waitpid(pid, &st, 0);
+	reap(pid);
 	return 0;
 }
 
