@@ -32,8 +32,9 @@
  *                         connect(AF_UNSPEC)
  *   ESTABLISHED -> CLOSE  connect(AF_UNSPEC) (the peer sees ECONNRESET)
  *
- * A failure records sk_err and returns the socket to TCP_CLOSE in one place
- * (nexus_pending_fail(), nexus_listen_stop()); it keeps its port, and the
+ * A pending attempt ends in one place, nexus_pending_detach(), whoever ends
+ * it (refusal, timeout, cancellation); nexus_pending_done() then records
+ * the error and wakes the client. The socket keeps its port, and the
  * next connect() clears any stale error and starts afresh.
  *
  * Locking:
@@ -287,6 +288,43 @@ static void nexus_finish_promoted(struct sock *l, struct list_head *done)
 		l->sk_data_ready(l);
 }
 
+/*
+ * End @c's pending attempt on @l; both state locks are held (@l's first).
+ * This is the one place a pending attempt fails or is cancelled: @c leaves
+ * the pending queue and returns to TCP_CLOSE with its port, and its timer
+ * stops. Return: the preallocated server end, to be freed with
+ * nexus_free_child() once the locks are dropped, when nexus_pending_done()
+ * must be called too.
+ */
+static struct sock *nexus_pending_detach(struct sock *c)
+{
+	struct nexus_sock *nc = nexus_sk(c);
+	struct sock *child = nc->child;
+
+	list_del_init(&nc->pending_node);
+	nc->listener = NULL;
+	nc->child = NULL;
+	WRITE_ONCE(c->sk_state, TCP_CLOSE);
+	if (cancel_delayed_work(&nc->connect_work))
+		__sock_put(c);	/* the work's reference; not the last */
+	return child;
+}
+
+/*
+ * After nexus_pending_detach(), with no state lock held: report the
+ * outcome (@err, or a plain state change when cancelled without error)
+ * and drop the references of the pending queue and of the client on @l.
+ */
+static void nexus_pending_done(struct sock *l, struct sock *c, int err)
+{
+	if (err)
+		nexus_report_error(c, err);
+	else
+		c->sk_state_change(c);
+	sock_put(c);		/* the pending queue's reference */
+	sock_put(l);		/* the client's reference */
+}
+
 /**
  * nexus_pending_fail - end a pending connection attempt
  * @c: the client
@@ -315,26 +353,15 @@ static bool nexus_pending_fail(struct sock *c, int err)
 	spin_lock(&nl->state_lock);
 	spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
 	if (nc->listener == l) {
-		list_del_init(&nc->pending_node);
-		nc->listener = NULL;
-		child = nc->child;
-		nc->child = NULL;
-		WRITE_ONCE(c->sk_state, TCP_CLOSE);
-		if (cancel_delayed_work(&nc->connect_work))
-			__sock_put(c);	/* the work's; not the last */
+		child = nexus_pending_detach(c);
 		done = true;
 	}
 	spin_unlock(&nc->state_lock);
 	spin_unlock(&nl->state_lock);
 
 	if (done) {
-		if (err)
-			nexus_report_error(c, err);
-		else
-			c->sk_state_change(c);
 		nexus_free_child(child);
-		sock_put(c);		/* the pending queue's reference */
-		sock_put(l);		/* the client's reference */
+		nexus_pending_done(l, c, err);
 	}
 	sock_put(l);
 	return done;
@@ -364,32 +391,29 @@ static void nexus_listen_stop(struct sock *l)
 {
 	struct nexus_sock *nl = nexus_sk(l);
 	struct nexus_sock *nc, *tmp;
-	LIST_HEAD(pending);
+	struct sock *child;
+	LIST_HEAD(refused);
 	LIST_HEAD(queued);
 	LIST_HEAD(children);
 
 	spin_lock(&nl->state_lock);
 	WRITE_ONCE(l->sk_state, TCP_CLOSE);
 	WRITE_ONCE(l->sk_ack_backlog, 0);
-	list_splice_init(&nl->pending_q, &pending);
 	list_splice_init(&nl->accept_q, &queued);
-	list_for_each_entry(nc, &pending, pending_node) {
+	while ((nc = list_first_entry_or_null(&nl->pending_q, struct nexus_sock,
+					      pending_node))) {
 		spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
-		nc->listener = NULL;
-		list_add(&nexus_sk(nc->child)->accept_node, &children);
-		nc->child = NULL;
-		WRITE_ONCE(nc->sk.sk_state, TCP_CLOSE);
-		if (cancel_delayed_work(&nc->connect_work))
-			__sock_put(&nc->sk);	/* the work's; not the last */
+		child = nexus_pending_detach(&nc->sk);
 		spin_unlock(&nc->state_lock);
+		/* Both nodes are free now: keep them until the lock drops. */
+		list_add_tail(&nc->pending_node, &refused);
+		list_add(&nexus_sk(child)->accept_node, &children);
 	}
 	spin_unlock(&nl->state_lock);
 
-	list_for_each_entry_safe(nc, tmp, &pending, pending_node) {
+	list_for_each_entry_safe(nc, tmp, &refused, pending_node) {
 		list_del_init(&nc->pending_node);
-		nexus_report_error(&nc->sk, ECONNREFUSED);
-		sock_put(&nc->sk);
-		sock_put(l);
+		nexus_pending_done(l, &nc->sk, ECONNREFUSED);
 	}
 	list_for_each_entry_safe(nc, tmp, &children, accept_node) {
 		list_del_init(&nc->accept_node);
