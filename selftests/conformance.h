@@ -302,8 +302,7 @@ static inline const char *en(int err)
 }
 
 /* Append one step of an outcome: "a -> b -> c". */
-static inline void __attribute__((format(printf, 2, 3)))
-step(char *out, const char *fmt, ...)
+static inline void step(char *out, const char *fmt, ...)
 {
 	size_t n = strlen(out);
 	va_list ap;
@@ -326,7 +325,13 @@ static inline const char *evname(short ev)
 	if (!ev)
 		return "nothing";
 	buf[0] = 0;
-#define EVBIT(b) do { if (ev & b) { if (buf[0]) strcat(buf, "|"); strcat(buf, #b); } } while (0)
+#define EVBIT(b) do {				\
+		if (ev & (b)) {				\
+			if (buf[0])			\
+				strcat(buf, "|");	\
+			strcat(buf, #b);		\
+		}					\
+	} while (0)
 	EVBIT(POLLIN);
 	EVBIT(POLLOUT);
 	EVBIT(POLLERR);
