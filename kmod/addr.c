@@ -5,10 +5,17 @@
  *
  * There is one port space per network namespace, shared by all socket
  * types. All namespaces share one hash table keyed by (namespace, port), so
- * that a namespace costs nothing until it binds; each bucket has its own
- * lock, so binds and lookups of different ports do not serialize.
+ * that a namespace costs nothing until it binds; bucket locks are striped
+ * (see below), so binds and lookups of different ports do not serialize.
+ *
+ * The table is sized once, at module load, from the memory of the machine
+ * (one bucket per four pages, 2^10 to 2^20 buckets: 2^17 with 2 GiB, 1 MiB
+ * of table), so that chains stay short up to hundreds of thousands of bound
+ * sockets; the sockets themselves cost far more memory than the buckets.
+ * The node id is not part of the key: a namespace is exactly one node.
  */
 #include <linux/hash.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -17,24 +24,57 @@
 
 #include "nexus.h"
 
-#define NEXUS_HASH_BITS		16
-#define NEXUS_HASH_SIZE		BIT(NEXUS_HASH_BITS)
+#define NEXUS_HASH_MIN_BITS	10
+#define NEXUS_HASH_MAX_BITS	20
 
 /*
- * A port table bucket. @lock protects @head and the port/hashed/bind_node
+ * The buckets are bare hlist heads (zeroed memory is an empty table, so a
+ * large table costs no initialisation); their locks are striped: bucket i
+ * is protected by nexus_locks[i % NEXUS_LOCKS], as inet's established hash
+ * does. Two ports share a lock with probability 1/NEXUS_LOCKS.
+ *
+ * A bucket lock protects the bucket's chain and the port/hashed/bind_node
  * fields of every socket on it. It is a leaf lock: nothing else is taken
  * while it is held, and it is only taken in process context.
  */
+#define NEXUS_LOCKS		BIT(NEXUS_HASH_MIN_BITS)
+
 struct nexus_bucket {
-	spinlock_t lock;	/* see above */
-	struct hlist_head head;
+	spinlock_t *lock;		/* nexus_locks[] entry guarding @head */
+	struct hlist_head *head;
 };
 
-static struct nexus_bucket *nexus_table;
+static struct hlist_head *nexus_table;
+static spinlock_t nexus_locks[NEXUS_LOCKS];	/* see above */
+static u32 nexus_hash_bits;	/* set once by nexus_port_table_init() */
 
-static struct nexus_bucket *nexus_bucket(const struct net *net, u32 port)
+/*
+ * The number of the bucket that holds (@net, @port). Multiplicative
+ * hashing spreads consecutive ports and strides evenly; net_hash_mix() is
+ * a random value per namespace, so two namespaces' ports land apart.
+ */
+u32 nexus_port_bucket(const struct net *net, u32 port)
 {
-	return &nexus_table[hash_32(port ^ net_hash_mix(net), NEXUS_HASH_BITS)];
+	return hash_32(port ^ net_hash_mix(net), nexus_hash_bits);
+}
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_port_bucket);
+
+/* The table has 2^nexus_port_table_bits() buckets. */
+u32 nexus_port_table_bits(void)
+{
+	return nexus_hash_bits;
+}
+EXPORT_SYMBOL_NEXUS_KUNIT(nexus_port_table_bits);
+
+static struct nexus_bucket nexus_bucket(const struct net *net, u32 port)
+{
+	u32 i = nexus_port_bucket(net, port);
+	struct nexus_bucket b = {
+		.lock = &nexus_locks[i & (NEXUS_LOCKS - 1)],
+		.head = &nexus_table[i],
+	};
+
+	return b;
 }
 
 /**
@@ -70,12 +110,12 @@ int nexus_addr_check(const struct sockaddr *uaddr, int addr_len,
 }
 EXPORT_SYMBOL_NEXUS_KUNIT(nexus_addr_check);
 
-static struct sock *nexus_find_locked(struct nexus_bucket *b,
+static struct sock *nexus_find_locked(struct nexus_bucket b,
 				      const struct net *net, u32 port)
 {
 	struct nexus_sock *nsk;
 
-	hlist_for_each_entry(nsk, &b->head, bind_node)
+	hlist_for_each_entry(nsk, b.head, bind_node)
 		if (nsk->port == port && net_eq(sock_net(&nsk->sk), net))
 			return &nsk->sk;
 	return NULL;
@@ -91,18 +131,18 @@ static struct sock *nexus_find_locked(struct nexus_bucket *b,
 int nexus_bind_port(struct sock *sk, u32 port)
 {
 	struct nexus_sock *nsk = nexus_sk(sk);
-	struct nexus_bucket *b = nexus_bucket(sock_net(sk), port);
+	struct nexus_bucket b = nexus_bucket(sock_net(sk), port);
 	int err = 0;
 
-	spin_lock(&b->lock);
+	spin_lock(b.lock);
 	if (nexus_find_locked(b, sock_net(sk), port)) {
 		err = -EADDRINUSE;
 	} else {
 		nsk->port = port;
 		nsk->hashed = true;
-		hlist_add_head(&nsk->bind_node, &b->head);
+		hlist_add_head(&nsk->bind_node, b.head);
 	}
-	spin_unlock(&b->lock);
+	spin_unlock(b.lock);
 	return err;
 }
 EXPORT_SYMBOL_NEXUS_KUNIT(nexus_bind_port);
@@ -119,12 +159,10 @@ EXPORT_SYMBOL_NEXUS_KUNIT(nexus_bind_port);
  */
 int nexus_autobind(struct sock *sk)
 {
-	struct nexus_net *nn = nexus_net(sock_net(sk));
-	u32 lo = READ_ONCE(nn->ephemeral_lo);
-	u32 hi = READ_ONCE(nn->ephemeral_hi);
-	u32 n, start, i;
+	u32 lo, hi, n, start, i;
 
-	if (lo > hi || lo == NEXUS_PORT_ANY)	/* torn update: be safe */
+	nexus_ephemeral_range(nexus_net(sock_net(sk)), &lo, &hi);
+	if (lo > hi || lo == NEXUS_PORT_ANY)	/* only a KUnit test does that */
 		return -EADDRNOTAVAIL;
 	n = hi - lo + 1;		/* lo >= 1, so this cannot wrap to 0 */
 	start = reciprocal_scale(get_random_u32(), n);
@@ -153,15 +191,15 @@ EXPORT_SYMBOL_NEXUS_KUNIT(nexus_autobind);
 void nexus_unbind(struct sock *sk)
 {
 	struct nexus_sock *nsk = nexus_sk(sk);
-	struct nexus_bucket *b;
+	struct nexus_bucket b;
 
 	if (!nsk->hashed)
 		return;
 	b = nexus_bucket(sock_net(sk), nsk->port);
-	spin_lock(&b->lock);
+	spin_lock(b.lock);
 	hlist_del_init(&nsk->bind_node);
 	nsk->hashed = false;
-	spin_unlock(&b->lock);
+	spin_unlock(b.lock);
 }
 EXPORT_SYMBOL_NEXUS_KUNIT(nexus_unbind);
 
@@ -174,14 +212,14 @@ EXPORT_SYMBOL_NEXUS_KUNIT(nexus_unbind);
  */
 struct sock *nexus_lookup(const struct net *net, u32 port)
 {
-	struct nexus_bucket *b = nexus_bucket(net, port);
+	struct nexus_bucket b = nexus_bucket(net, port);
 	struct sock *sk;
 
-	spin_lock(&b->lock);
+	spin_lock(b.lock);
 	sk = nexus_find_locked(b, net, port);
 	if (sk)
 		sock_hold(sk);
-	spin_unlock(&b->lock);
+	spin_unlock(b.lock);
 	return sk;
 }
 EXPORT_SYMBOL_NEXUS_KUNIT(nexus_lookup);
@@ -205,12 +243,12 @@ EXPORT_SYMBOL_NEXUS_KUNIT(nexus_lookup);
 unsigned int nexus_lookup_all(const struct net *net, u32 port,
 			      struct sock **socks, unsigned int max)
 {
-	struct nexus_bucket *b = nexus_bucket(net, port);
+	struct nexus_bucket b = nexus_bucket(net, port);
 	struct nexus_sock *nsk;
 	unsigned int n = 0;
 
-	spin_lock(&b->lock);
-	hlist_for_each_entry(nsk, &b->head, bind_node) {
+	spin_lock(b.lock);
+	hlist_for_each_entry(nsk, b.head, bind_node) {
 		if (nsk->port != port || !net_eq(sock_net(&nsk->sk), net))
 			continue;
 		if (n < max) {
@@ -219,23 +257,24 @@ unsigned int nexus_lookup_all(const struct net *net, u32 port,
 		}
 		n++;
 	}
-	spin_unlock(&b->lock);
+	spin_unlock(b.lock);
 	return n;
 }
 EXPORT_SYMBOL_NEXUS_KUNIT(nexus_lookup_all);
 
 int nexus_port_table_init(void)
 {
-	u32 i;
+	unsigned long pages = totalram_pages() / 4;
+	u32 i, size;
 
-	nexus_table = kvmalloc_array(NEXUS_HASH_SIZE, sizeof(*nexus_table),
-				     GFP_KERNEL);
+	nexus_hash_bits = clamp_t(u32, order_base_2(pages | 1),
+				  NEXUS_HASH_MIN_BITS, NEXUS_HASH_MAX_BITS);
+	size = 1U << nexus_hash_bits;
+	nexus_table = kvcalloc(size, sizeof(*nexus_table), GFP_KERNEL);
 	if (!nexus_table)
 		return -ENOMEM;
-	for (i = 0; i < NEXUS_HASH_SIZE; i++) {
-		spin_lock_init(&nexus_table[i].lock);
-		INIT_HLIST_HEAD(&nexus_table[i].head);
-	}
+	for (i = 0; i < NEXUS_LOCKS; i++)
+		spin_lock_init(&nexus_locks[i]);
 	return 0;
 }
 

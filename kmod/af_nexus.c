@@ -165,6 +165,7 @@ int nexus_getsockopt(struct socket *sock, int level, int optname,
 static void nexus_sock_destruct(struct sock *sk)
 {
 	WARN_ON_ONCE(nexus_sk(sk)->hashed);
+	nexus_sock_list_del(sk);
 	if (sk->sk_type != SOCK_DGRAM)
 		nexus_stream_destruct(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
@@ -202,6 +203,14 @@ struct sock *nexus_sk_alloc(struct net *net, struct socket *sock, int type,
 		nexus_dgram_init_sock(sk);
 	else
 		nexus_stream_init_sock(sk);
+	if (nexus_sock_list_add(sk)) {
+		if (sock) {
+			sock_orphan(sk);
+			sock->sk = NULL;
+		}
+		sk_free(sk);
+		return NULL;
+	}
 	return sk;
 }
 
@@ -241,6 +250,7 @@ static struct net_proto_family nexus_family_ops = {
 static int __net_init nexus_net_init(struct net *net)
 {
 	struct nexus_net *nn = nexus_net(net);
+	int err;
 
 	nn->node = NEXUS_NODE_LOCAL;
 	nn->ephemeral_lo = 32768;
@@ -248,11 +258,26 @@ static int __net_init nexus_net_init(struct net *net)
 	nn->unpriv_port_start = 1024;
 	nn->connect_timeout_ms = 30000;
 	nn->dgram_qlen = 512;
-	return 0;
+	seqlock_init(&nn->ephemeral_lock);
+
+	err = nexus_proc_net_init(net);
+	if (err)
+		return err;
+	err = nexus_sysctl_register(net);
+	if (err)
+		nexus_proc_net_exit(net);
+	return err;
+}
+
+static void __net_exit nexus_net_exit(struct net *net)
+{
+	nexus_sysctl_unregister(net);
+	nexus_proc_net_exit(net);
 }
 
 static struct pernet_operations nexus_net_ops = {
 	.init = nexus_net_init,
+	.exit = nexus_net_exit,
 	.id = &nexus_net_id,
 	.size = sizeof(struct nexus_net),
 };

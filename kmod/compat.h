@@ -30,4 +30,34 @@
 #define NEXUS_ACCEPT_KERN	(kern)
 #endif
 
+/*
+ * Sysctl tables: from 6.6 on they are registered with their size
+ * (register_net_sysctl_sz()), and later kernels reject the empty sentinel
+ * entry that terminated them before. NEXUS_CTL_SENTINEL ends a table only
+ * where the size is not passed.
+ */
+#ifdef NEXUS_HAVE_REGISTER_NET_SYSCTL_SZ
+#define nexus_register_net_sysctl(net, path, table, n) \
+	register_net_sysctl_sz(net, path, table, n)
+#define NEXUS_CTL_SENTINEL
+#else
+#define nexus_register_net_sysctl(net, path, table, n) \
+	register_net_sysctl(net, path, table)
+#define NEXUS_CTL_SENTINEL	{ }
+#endif
+
+/* proc_handler takes a const struct ctl_table from 6.11 on. */
+#ifdef NEXUS_HAVE_CTL_TABLE_CONST
+#define NEXUS_CTL_TABLE		const struct ctl_table
+#else
+#define NEXUS_CTL_TABLE		struct ctl_table
+#endif
+
+/* The socket owner's uid: sk_uid() from 6.16 on, sock_i_uid() before. */
+#ifdef NEXUS_HAVE_SK_UID
+#define nexus_sk_uid(sk)	sk_uid(sk)
+#else
+#define nexus_sk_uid(sk)	sock_i_uid(sk)
+#endif
+
 #endif /* _NEXUS_COMPAT_H */

@@ -7,6 +7,8 @@
  *               operations common to every socket type
  *   addr.c      address validation and the port table (bind, lookup,
  *               ephemeral ports)
+ *   sysctl.c    the net.nexus.* sysctls of each namespace
+ *   proc.c      the per-namespace list of all sockets, /proc/net/nexus
  *   stream.c    SOCK_STREAM and SOCK_SEQPACKET
  *   dgram.c     SOCK_DGRAM
  */
@@ -15,9 +17,11 @@
 
 #include <linux/list.h>
 #include <linux/net.h>
+#include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -30,9 +34,23 @@ extern int nexus_family;
 /*
  * Per-network-namespace state, reached through net_generic().
  *
- * The values are read locklessly with READ_ONCE() (a reader sees either the
- * old or the new value of each field) and written with WRITE_ONCE() by the
- * sysctl handlers.
+ * The sysctl values are read locklessly with READ_ONCE() (a reader sees
+ * either the old or the new value of each field) and written with
+ * WRITE_ONCE() by the sysctl handlers (sysctl.c), with two exceptions:
+ * - @ephemeral_lo and @ephemeral_hi are written together inside
+ *   @ephemeral_lock's write section and read as a pair with
+ *   nexus_ephemeral_range(), so that no reader sees the low end of one
+ *   write with the high end of another.
+ * - @unpriv_port_start is also written inside @ephemeral_lock's write
+ *   section, which keeps the rule "ephemeral_lo >= unpriv_port_start"
+ *   true across concurrent writes of the two sysctls. Readers need not
+ *   take it.
+ *
+ * @socks holds every nexus socket of the namespace, bound or not, indexed
+ * by nexus_sock.list_id (see proc.c). It uses its own (bh-safe) xa_lock,
+ * taken on socket creation and destruction and by /proc/net/nexus readers;
+ * it nests outside sk_callback_lock and is never held with a port table
+ * bucket lock.
  */
 struct nexus_net {
 	u32 node;			/* this namespace's node id */
@@ -41,7 +59,10 @@ struct nexus_net {
 	u32 unpriv_port_start;		/* lower ports need CAP_NET_BIND_SERVICE */
 	u32 connect_timeout_ms;		/* default NEXUS_CONNECT_TIMEOUT */
 	u32 dgram_qlen;			/* datagram receive queue length */
+	seqlock_t ephemeral_lock;	/* see above */
 	struct ctl_table_header *sysctl_hdr;
+	struct xarray socks;		/* all sockets, by nexus_sock.list_id */
+	u32 socks_next;			/* xa_alloc_cyclic() cursor, xa_lock */
 };
 
 struct nexus_net *nexus_net(const struct net *net);
@@ -78,50 +99,57 @@ struct nexus_sock {
 	u32 peer_port;			/* connected peer: port and node */
 	u32 peer_node;
 	bool hashed;			/* @bind_node is in the port table */
+	bool listed;			/* in nexus_net.socks at @list_id */
+	u32 list_id;			/* set once by nexus_sock_list_add() */
 	struct hlist_node bind_node;	/* port table entry */
 	u64 connect_timeout_ms;		/* 0: no limit */
 
 	/*
-	 * SOCK_STREAM and SOCK_SEQPACKET (stream.c). The state machine and
+	 * The type-specific parts share storage: a socket's type never
+	 * changes, and each part is initialised and used only by its own file
+	 * (nexus_sk_alloc() calls one init function by type).
+	 *
+	 * SOCK_STREAM and SOCK_SEQPACKET (stream.c): the state machine and
 	 * the rules for @state_lock are described at the top of stream.c.
-	 */
-	spinlock_t state_lock;
-	struct sock *peer;		/* connected peer (reference held) */
-	struct sock *listener;		/* SYN_SENT: listener waited on (held) */
-	struct sock *child;		/* SYN_SENT: preallocated server end */
-	struct list_head pending_node;	/* SYN_SENT: in listener's pending_q */
-	struct list_head accept_node;	/* server end: in listener's accept_q */
-	struct list_head pending_q;	/* listener: waiting attempts, FIFO */
-	struct list_head accept_q;	/* listener: connections to accept */
-	struct delayed_work connect_work; /* SYN_SENT: connect timeout */
-	unsigned long connect_deadline;	/* SYN_SENT: jiffies of the timeout */
-	atomic_t rcvq_bytes;		/* unread bytes in sk_receive_queue */
-
-	/*
-	 * ---- SOCK_DGRAM only (dgram.c) ----
 	 *
-	 * @dgram_lock is a per-socket spinlock, taken in process context
-	 * only, inside lock_sock() when that is held, never while a port
-	 * table bucket lock is held, and never nested with another socket's
-	 * @dgram_lock (a path that needs two sockets' state takes one after
-	 * the other, holding a reference instead). Inside it only wait
-	 * queue locks and the receive queue lock are taken.
-	 *
-	 * For datagram sockets, @peer_port and @peer_node are written with
-	 * both lock_sock() and @dgram_lock held, so either protects a read.
+	 * SOCK_DGRAM (dgram.c): @dgram_lock is a per-socket spinlock, taken
+	 * in process context only, inside lock_sock() when that is held,
+	 * never while a port table bucket lock is held, and never nested with
+	 * another socket's @dgram_lock (a path that needs two sockets' state
+	 * takes one after the other, holding a reference instead). Inside it
+	 * only wait queue locks and the receive queue lock are taken. For
+	 * datagram sockets, @peer_port and @peer_node are written with both
+	 * lock_sock() and @dgram_lock held, so either protects a read;
 	 * peer_node is NEXUS_NODE_BROADCAST for a broadcast association.
 	 */
-	spinlock_t dgram_lock;
-	/* Under @dgram_lock (written with lock_sock() held too): */
-	struct sock *dgram_peer;	/* unicast peer, reference held */
-	struct list_head dgram_conn_node; /* on dgram_peer->dgram_conns */
-	/* Under @dgram_lock: */
-	struct list_head dgram_conns;	/* sockets whose peer we are */
-	u32 dgram_rbytes;		/* truesize of queued datagrams */
-	bool dgram_full_seen;		/* a sender found the queue full */
-	bool dgram_closed;		/* released: refuse everything */
-	/* Senders waiting for room in our receive queue (own lock). */
-	wait_queue_head_t dgram_peer_wait;
+	union {
+		struct {	/* stream and seqpacket */
+			spinlock_t state_lock;
+			struct sock *peer;	/* connected peer (held) */
+			struct sock *listener;	/* SYN_SENT: listener (held) */
+			struct sock *child;	/* SYN_SENT: the server end */
+			struct list_head pending_node; /* in listener's pending_q */
+			struct list_head accept_node;  /* in listener's accept_q */
+			struct list_head pending_q; /* listener: attempts, FIFO */
+			struct list_head accept_q;  /* listener: to be accepted */
+			struct delayed_work connect_work; /* connect timeout */
+			unsigned long connect_deadline;	/* jiffies of the timeout */
+			atomic_t rcvq_bytes;	/* unread bytes queued */
+		};
+		struct {	/* datagram */
+			spinlock_t dgram_lock;
+			/* Under @dgram_lock (written with lock_sock() too): */
+			struct sock *dgram_peer; /* unicast peer (held) */
+			struct list_head dgram_conn_node; /* on its dgram_conns */
+			/* Under @dgram_lock: */
+			struct list_head dgram_conns; /* sockets whose peer we are */
+			u32 dgram_rbytes;	/* truesize of queued datagrams */
+			bool dgram_full_seen;	/* a sender found the queue full */
+			bool dgram_closed;	/* released: refuse everything */
+			/* Senders waiting for room in our queue (own lock): */
+			wait_queue_head_t dgram_peer_wait;
+		};
+	};
 };
 
 static inline struct nexus_sock *nexus_sk(const struct sock *sk)
@@ -132,6 +160,22 @@ static inline struct nexus_sock *nexus_sk(const struct sock *sk)
 extern struct workqueue_struct *nexus_wq;
 struct sock *nexus_sk_alloc(struct net *net, struct socket *sock, int type,
 			    int kern);
+
+/*
+ * The namespace's ephemeral port range as one consistent pair (lo <= hi
+ * unless a KUnit test wrote the fields directly).
+ */
+static inline void nexus_ephemeral_range(struct nexus_net *nn, u32 *lo,
+					 u32 *hi)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&nn->ephemeral_lock);
+		*lo = READ_ONCE(nn->ephemeral_lo);
+		*hi = READ_ONCE(nn->ephemeral_hi);
+	} while (read_seqretry(&nn->ephemeral_lock, seq));
+}
 
 /* addr.c: address validation and the port table */
 int nexus_addr_check(const struct sockaddr *uaddr, int addr_len,
@@ -144,6 +188,31 @@ void nexus_unbind(struct sock *sk);
 struct sock *nexus_lookup(const struct net *net, u32 port);
 unsigned int nexus_lookup_all(const struct net *net, u32 port,
 			      struct sock **socks, unsigned int max);
+u32 nexus_port_table_bits(void);
+u32 nexus_port_bucket(const struct net *net, u32 port);
+
+/* sysctl.c: net.nexus.* (called from the pernet init/exit) */
+enum {
+	NEXUS_SYSCTL_NODE,
+	NEXUS_SYSCTL_EPHEMERAL,
+	NEXUS_SYSCTL_UNPRIV,
+	NEXUS_SYSCTL_CONNECT_TIMEOUT,
+	NEXUS_SYSCTL_DGRAM_QLEN,
+	NEXUS_SYSCTL_COUNT		/* entries in the table (no sentinel) */
+};
+
+int nexus_sysctl_register(struct net *net);
+void nexus_sysctl_unregister(struct net *net);
+
+/*
+ * proc.c: the namespace's socket list and /proc/net/nexus. Every nexus
+ * sock (also one made by accept()) is added once with nexus_sock_list_add()
+ * before it is visible to anyone; nexus_sock_destruct() removes it.
+ */
+int nexus_sock_list_add(struct sock *sk);
+void nexus_sock_list_del(struct sock *sk);
+int nexus_proc_net_init(struct net *net);
+void nexus_proc_net_exit(struct net *net);
 
 /* af_nexus.c: operations shared by every socket type */
 int nexus_bind(struct socket *sock, NEXUS_SOCKADDR *uaddr, int addr_len);

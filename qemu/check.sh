@@ -18,6 +18,10 @@
 #                        (see run-guest.sh)
 #   NEXUS_SRC            take Kbuild/kmod/uapi/selftests from this directory
 #                        instead of the repo (for testing the harness)
+#   NEXUS_COMPILE        newer Debian suites whose kernel headers nexus is
+#                        compiled against (compile-newer.sh), default
+#                        "trixie sid"; each counts as one test (skipped when
+#                        the suite cannot be fetched)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -101,8 +105,28 @@ for k in $kernels; do
 		-i "$build/$k/initramfs.cpio.gz" -d "$build/$k/boot" || true
 done
 
+# ---- compile-only checks against newer kernels' headers ----
+compile_results=()
+for suite in ${NEXUS_COMPILE-trixie sid}; do
+	say "=== compile against $suite's kernel headers ==="
+	compile_results+=("$(NEXUS_SRC=$src "$QEMU_DIR/compile-newer.sh" "$suite" \
+		"$build/compile-$suite" || true)")
+done
+
 # Summaries after all boots, so they stay together at the end of the log.
 status=0
+if [ ${#compile_results[@]} -gt 0 ]; then
+	echo
+	echo "==== compile only (W=1, probes in kmod/probes/) ===="
+	for r in "${compile_results[@]}"; do
+		echo "  $r"
+		case $r in
+		*" ok") total_p=$((total_p + 1)) ;;
+		*" SKIP "*) total_s=$((total_s + 1)) ;;
+		*) total_f=$((total_f + 1)) ;;
+		esac
+	done
+fi
 for k in $kernels; do
 	echo
 	kflag=()

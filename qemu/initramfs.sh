@@ -35,6 +35,8 @@ is_static "$busybox" || die "$busybox is not static (install busybox-static)"
 
 mkdir -p "$(dirname "$out")"
 stage=$(mktemp -d "$(dirname "$out")/.initramfs.XXXXXX")
+# mktemp makes it 0700: as the guest's / it would lock out every non-root user.
+chmod 755 "$stage"
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,lib/modules/extra,tests}
 cp "$busybox" "$stage/bin/busybox"

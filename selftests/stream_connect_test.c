@@ -5,6 +5,7 @@
  * full backlogs (EINPROGRESS, EALREADY, SO_ERROR, poll), timeouts,
  * signals, failures and AF_UNSPEC.
  */
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -211,6 +212,49 @@ TEST_F(conn, explicit_bind_kept_by_connect)
 	ASSERT_EQ(0, nx_bind(self->c, NEXUS_NODE_ANY, 6100));
 	ASSERT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
 	EXPECT_EQ(6100, nx_port(self->c));
+}
+
+/*
+ * Exhausted ephemeral range: EADDRNOTAVAIL, the socket unchanged. In a
+ * namespace of its own, so that the small range affects nobody else.
+ */
+TEST_F(conn, autobind_exhausted_eaddrnotavail)
+{
+	pid_t pid = fork();
+	int status;
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		unsigned int port = 0;
+		int a, b, c, l;
+
+		if (unshare(CLONE_NEWNET))
+			_exit(10);
+		if (nx_write_file("/proc/sys/net/nexus/ephemeral_ports",
+				  "40000 40001"))
+			_exit(11);
+		l = nx_socket(variant->type);
+		if (nx_bind(l, 0, 5000) || listen(l, 8))
+			_exit(12);
+		a = nx_socket(variant->type);
+		b = nx_socket(variant->type);
+		c = nx_socket(variant->type);
+		if (nx_bind(a, 0, 40000) || nx_bind(b, 0, 40001))
+			_exit(13);
+		if (nx_connect(c, NEXUS_NODE_LOCAL, 5000) != -1 ||
+		    errno != EADDRNOTAVAIL)
+			_exit(14);
+		if (nx_port(c) != 0 || nx_peer_port(c) != 0)
+			_exit(15);	/* unchanged: unbound, unconnected */
+		close(b);		/* a port frees up: connect works */
+		if (nx_connect(c, NEXUS_NODE_LOCAL, 5000))
+			_exit(16);
+		port = nx_port(c);
+		_exit(port == 40001 ? 0 : 17);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 /* ---- the target ---- */
