@@ -36,6 +36,7 @@ FIXTURE(fault)
 {
 	int l, c;
 	unsigned int port;
+	bool no_failslab;	/* the 6.1 harness runs a test after a SKIP in setup */
 };
 
 FIXTURE_VARIANT(fault)
@@ -51,8 +52,7 @@ FIXTURE_SETUP(fault)
 {
 	struct stat st;
 
-	if (stat(FAILSLAB "probability", &st))
-		SKIP(return, "no failslab (CONFIG_FAILSLAB, debugfs)");
+	self->no_failslab = stat(FAILSLAB "probability", &st) != 0;
 	self->l = nx_socket(variant->type);
 	self->c = nx_socket(variant->type);
 	ASSERT_LE(0, self->l);
@@ -67,7 +67,8 @@ FIXTURE_SETUP(fault)
 
 FIXTURE_TEARDOWN(fault)
 {
-	stop_failing();
+	if (!self->no_failslab)
+		stop_failing();
 	close(self->c);
 	close(self->l);
 }
@@ -77,6 +78,8 @@ TEST_F(fault, connect_enomem_socket_unchanged)
 {
 	int a;
 
+	if (self->no_failslab)
+		SKIP(return, "no failslab (CONFIG_FAILSLAB, debugfs)");
 	if (variant->type == SOCK_DGRAM)
 		SKIP(return, "datagram connect allocates nothing");
 	ASSERT_EQ(0, fail_next_alloc());
@@ -100,6 +103,8 @@ TEST_F(fault, send_enobufs_nothing_queued)
 	int a = -1, n;
 	char c;
 
+	if (self->no_failslab)
+		SKIP(return, "no failslab (CONFIG_FAILSLAB, debugfs)");
 	ASSERT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
 	if (variant->type != SOCK_DGRAM) {
 		a = accept(self->l, NULL, NULL);
