@@ -158,14 +158,6 @@ static void nexus_copy_peercred(struct sock *sk, struct sock *from)
 	put_cred(old_cred);
 }
 
-/* Record an error and report it, ordered as TCP does for poll(). */
-static void nexus_report_error(struct sock *sk, int err)
-{
-	WRITE_ONCE(sk->sk_err, err);
-	smp_wmb(); /* sk_err before the wake-up; pairs with poll's smp_rmb() */
-	sk_error_report(sk);
-}
-
 /* Drop the never-connected server end of a failed or cancelled attempt. */
 static void nexus_free_child(struct sock *child)
 {
@@ -203,14 +195,18 @@ static void nexus_stream_unlink(struct sock *sk, int err)
 	if (np->peer == sk) {
 		np->peer = NULL;
 		put_self = true;
-		WRITE_ONCE(peer->sk_shutdown, SHUTDOWN_MASK);
+		/*
+		 * The error before the shutdown: a reader that sees the
+		 * shutdown (end of file) must see the reset too.
+		 */
 		if (err)
 			WRITE_ONCE(peer->sk_err, err);
+		smp_wmb(); /* pairs with smp_rmb() in poll and the readers */
+		WRITE_ONCE(peer->sk_shutdown, SHUTDOWN_MASK);
 	}
 	spin_unlock(&np->state_lock);
 
 	if (put_self) {
-		smp_wmb(); /* pairs with poll's smp_rmb() */
 		peer->sk_state_change(peer);
 		if (err)
 			sk_error_report(peer);
@@ -291,12 +287,12 @@ static void nexus_finish_promoted(struct sock *l, struct list_head *done)
 /*
  * End @c's pending attempt on @l; both state locks are held (@l's first).
  * This is the one place a pending attempt fails or is cancelled: @c leaves
- * the pending queue and returns to TCP_CLOSE with its port, and its timer
- * stops. Return: the preallocated server end, to be freed with
+ * the pending queue and returns to TCP_CLOSE with its port and the error
+ * @err (none when 0), and its timer stops. Return: the preallocated server end, to be freed with
  * nexus_free_child() once the locks are dropped, when nexus_pending_done()
  * must be called too.
  */
-static struct sock *nexus_pending_detach(struct sock *c)
+static struct sock *nexus_pending_detach(struct sock *c, int err)
 {
 	struct nexus_sock *nc = nexus_sk(c);
 	struct sock *child = nc->child;
@@ -304,6 +300,14 @@ static struct sock *nexus_pending_detach(struct sock *c)
 	list_del_init(&nc->pending_node);
 	nc->listener = NULL;
 	nc->child = NULL;
+	/*
+	 * The error before the state: whoever sees the attempt over (poll,
+	 * a waiting connect()) must see its error too, never a moment of
+	 * "unconnected, no error" that reads as success.
+	 */
+	if (err)
+		WRITE_ONCE(c->sk_err, err);
+	smp_wmb(); /* pairs with smp_rmb() in poll, sock_error()'s xchg */
 	WRITE_ONCE(c->sk_state, TCP_CLOSE);
 	if (cancel_delayed_work(&nc->connect_work))
 		__sock_put(c);	/* the work's reference; not the last */
@@ -318,7 +322,7 @@ static struct sock *nexus_pending_detach(struct sock *c)
 static void nexus_pending_done(struct sock *l, struct sock *c, int err)
 {
 	if (err)
-		nexus_report_error(c, err);
+		sk_error_report(c);
 	else
 		c->sk_state_change(c);
 	sock_put(c);		/* the pending queue's reference */
@@ -353,7 +357,7 @@ static bool nexus_pending_fail(struct sock *c, int err)
 	spin_lock(&nl->state_lock);
 	spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
 	if (nc->listener == l) {
-		child = nexus_pending_detach(c);
+		child = nexus_pending_detach(c, err);
 		done = true;
 	}
 	spin_unlock(&nc->state_lock);
@@ -403,7 +407,7 @@ static void nexus_listen_stop(struct sock *l)
 	while ((nc = list_first_entry_or_null(&nl->pending_q, struct nexus_sock,
 					      pending_node))) {
 		spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
-		child = nexus_pending_detach(&nc->sk);
+		child = nexus_pending_detach(&nc->sk, ECONNREFUSED);
 		spin_unlock(&nc->state_lock);
 		/* Both nodes are free now: keep them until the lock drops. */
 		list_add_tail(&nc->pending_node, &refused);
@@ -923,6 +927,17 @@ static struct sk_buff *nexus_alloc_skb(struct sock *sk, size_t size, int *err)
 	return skb;
 }
 
+/*
+ * Sending is over: the reset that ended the connection, once, else EPIPE.
+ * A reset is written before the shutdown and the unlinking, so a sender
+ * that saw either also sees it.
+ */
+static int nexus_pipe_error(struct sock *sk)
+{
+	smp_rmb(); /* pairs with smp_wmb() in nexus_stream_unlink() */
+	return sock_error(sk) ?: -EPIPE;
+}
+
 static int nexus_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 				size_t len)
 {
@@ -953,15 +968,17 @@ static int nexus_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 		err = sock_error(sk);
 		if (err)
 			break;
-		err = -EPIPE;
-		if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+		if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
+			err = nexus_pipe_error(sk);
 			break;
+		}
 		if (!peer) {
 			peer = nexus_get_peer(sk);
-			if (!peer)
+			if (!peer) {
+				err = nexus_pipe_error(sk);
 				break;
+			}
 		}
-		err = 0;
 		if (!len && !seqpacket)
 			break;		/* nothing to send, as TCP */
 		if (!nexus_stream_may_send(sk, peer)) {
@@ -1028,7 +1045,8 @@ static int nexus_wait_for_data(struct sock *sk, long *timeo)
 		if (err)
 			break;
 		if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) {
-			err = 1;
+			smp_rmb(); /* a reset is written before the shutdown */
+			err = sock_error(sk) ?: 1;
 			break;
 		}
 		if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {
