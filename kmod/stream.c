@@ -32,8 +32,9 @@
  *                         connect(AF_UNSPEC)
  *   ESTABLISHED -> CLOSE  connect(AF_UNSPEC) (the peer sees ECONNRESET)
  *
- * A failure records sk_err and returns the socket to TCP_CLOSE in one place
- * (nexus_pending_fail(), nexus_listen_stop()); it keeps its port, and the
+ * A pending attempt ends in one place, nexus_pending_detach(), whoever ends
+ * it (refusal, timeout, cancellation); nexus_pending_done() then records
+ * the error and wakes the client. The socket keeps its port, and the
  * next connect() clears any stale error and starts afresh.
  *
  * Locking:
@@ -157,14 +158,6 @@ static void nexus_copy_peercred(struct sock *sk, struct sock *from)
 	put_cred(old_cred);
 }
 
-/* Record an error and report it, ordered as TCP does for poll(). */
-static void nexus_report_error(struct sock *sk, int err)
-{
-	WRITE_ONCE(sk->sk_err, err);
-	smp_wmb(); /* sk_err before the wake-up; pairs with poll's smp_rmb() */
-	sk_error_report(sk);
-}
-
 /* Drop the never-connected server end of a failed or cancelled attempt. */
 static void nexus_free_child(struct sock *child)
 {
@@ -202,14 +195,18 @@ static void nexus_stream_unlink(struct sock *sk, int err)
 	if (np->peer == sk) {
 		np->peer = NULL;
 		put_self = true;
-		WRITE_ONCE(peer->sk_shutdown, SHUTDOWN_MASK);
+		/*
+		 * The error before the shutdown: a reader that sees the
+		 * shutdown (end of file) must see the reset too.
+		 */
 		if (err)
 			WRITE_ONCE(peer->sk_err, err);
+		smp_wmb(); /* pairs with smp_rmb() in poll and the readers */
+		WRITE_ONCE(peer->sk_shutdown, SHUTDOWN_MASK);
 	}
 	spin_unlock(&np->state_lock);
 
 	if (put_self) {
-		smp_wmb(); /* pairs with poll's smp_rmb() */
 		peer->sk_state_change(peer);
 		if (err)
 			sk_error_report(peer);
@@ -287,6 +284,51 @@ static void nexus_finish_promoted(struct sock *l, struct list_head *done)
 		l->sk_data_ready(l);
 }
 
+/*
+ * End @c's pending attempt on @l; both state locks are held (@l's first).
+ * This is the one place a pending attempt fails or is cancelled: @c leaves
+ * the pending queue and returns to TCP_CLOSE with its port and the error
+ * @err (none when 0), and its timer stops. Return: the preallocated server end, to be freed with
+ * nexus_free_child() once the locks are dropped, when nexus_pending_done()
+ * must be called too.
+ */
+static struct sock *nexus_pending_detach(struct sock *c, int err)
+{
+	struct nexus_sock *nc = nexus_sk(c);
+	struct sock *child = nc->child;
+
+	list_del_init(&nc->pending_node);
+	nc->listener = NULL;
+	nc->child = NULL;
+	/*
+	 * The error before the state: whoever sees the attempt over (poll,
+	 * a waiting connect()) must see its error too, never a moment of
+	 * "unconnected, no error" that reads as success.
+	 */
+	if (err)
+		WRITE_ONCE(c->sk_err, err);
+	smp_wmb(); /* pairs with smp_rmb() in poll, sock_error()'s xchg */
+	WRITE_ONCE(c->sk_state, TCP_CLOSE);
+	if (cancel_delayed_work(&nc->connect_work))
+		__sock_put(c);	/* the work's reference; not the last */
+	return child;
+}
+
+/*
+ * After nexus_pending_detach(), with no state lock held: report the
+ * outcome (@err, or a plain state change when cancelled without error)
+ * and drop the references of the pending queue and of the client on @l.
+ */
+static void nexus_pending_done(struct sock *l, struct sock *c, int err)
+{
+	if (err)
+		sk_error_report(c);
+	else
+		c->sk_state_change(c);
+	sock_put(c);		/* the pending queue's reference */
+	sock_put(l);		/* the client's reference */
+}
+
 /**
  * nexus_pending_fail - end a pending connection attempt
  * @c: the client
@@ -315,26 +357,15 @@ static bool nexus_pending_fail(struct sock *c, int err)
 	spin_lock(&nl->state_lock);
 	spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
 	if (nc->listener == l) {
-		list_del_init(&nc->pending_node);
-		nc->listener = NULL;
-		child = nc->child;
-		nc->child = NULL;
-		WRITE_ONCE(c->sk_state, TCP_CLOSE);
-		if (cancel_delayed_work(&nc->connect_work))
-			__sock_put(c);	/* the work's; not the last */
+		child = nexus_pending_detach(c, err);
 		done = true;
 	}
 	spin_unlock(&nc->state_lock);
 	spin_unlock(&nl->state_lock);
 
 	if (done) {
-		if (err)
-			nexus_report_error(c, err);
-		else
-			c->sk_state_change(c);
 		nexus_free_child(child);
-		sock_put(c);		/* the pending queue's reference */
-		sock_put(l);		/* the client's reference */
+		nexus_pending_done(l, c, err);
 	}
 	sock_put(l);
 	return done;
@@ -364,32 +395,29 @@ static void nexus_listen_stop(struct sock *l)
 {
 	struct nexus_sock *nl = nexus_sk(l);
 	struct nexus_sock *nc, *tmp;
-	LIST_HEAD(pending);
+	struct sock *child;
+	LIST_HEAD(refused);
 	LIST_HEAD(queued);
 	LIST_HEAD(children);
 
 	spin_lock(&nl->state_lock);
 	WRITE_ONCE(l->sk_state, TCP_CLOSE);
 	WRITE_ONCE(l->sk_ack_backlog, 0);
-	list_splice_init(&nl->pending_q, &pending);
 	list_splice_init(&nl->accept_q, &queued);
-	list_for_each_entry(nc, &pending, pending_node) {
+	while ((nc = list_first_entry_or_null(&nl->pending_q, struct nexus_sock,
+					      pending_node))) {
 		spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
-		nc->listener = NULL;
-		list_add(&nexus_sk(nc->child)->accept_node, &children);
-		nc->child = NULL;
-		WRITE_ONCE(nc->sk.sk_state, TCP_CLOSE);
-		if (cancel_delayed_work(&nc->connect_work))
-			__sock_put(&nc->sk);	/* the work's; not the last */
+		child = nexus_pending_detach(&nc->sk, ECONNREFUSED);
 		spin_unlock(&nc->state_lock);
+		/* Both nodes are free now: keep them until the lock drops. */
+		list_add_tail(&nc->pending_node, &refused);
+		list_add(&nexus_sk(child)->accept_node, &children);
 	}
 	spin_unlock(&nl->state_lock);
 
-	list_for_each_entry_safe(nc, tmp, &pending, pending_node) {
+	list_for_each_entry_safe(nc, tmp, &refused, pending_node) {
 		list_del_init(&nc->pending_node);
-		nexus_report_error(&nc->sk, ECONNREFUSED);
-		sock_put(&nc->sk);
-		sock_put(l);
+		nexus_pending_done(l, &nc->sk, ECONNREFUSED);
 	}
 	list_for_each_entry_safe(nc, tmp, &children, accept_node) {
 		list_del_init(&nc->accept_node);
@@ -919,6 +947,17 @@ static struct sk_buff *nexus_alloc_skb(struct sock *sk, size_t size, int *err)
 	return skb;
 }
 
+/*
+ * Sending is over: the reset that ended the connection, once, else EPIPE.
+ * A reset is written before the shutdown and the unlinking, so a sender
+ * that saw either also sees it.
+ */
+static int nexus_pipe_error(struct sock *sk)
+{
+	smp_rmb(); /* pairs with smp_wmb() in nexus_stream_unlink() */
+	return sock_error(sk) ?: -EPIPE;
+}
+
 static int nexus_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 				size_t len)
 {
@@ -949,15 +988,17 @@ static int nexus_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 		err = sock_error(sk);
 		if (err)
 			break;
-		err = -EPIPE;
-		if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+		if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
+			err = nexus_pipe_error(sk);
 			break;
+		}
 		if (!peer) {
 			peer = nexus_get_peer(sk);
-			if (!peer)
+			if (!peer) {
+				err = nexus_pipe_error(sk);
 				break;
+			}
 		}
-		err = 0;
 		if (!len && !seqpacket)
 			break;		/* nothing to send, as TCP */
 		if (!nexus_stream_may_send(sk, peer)) {
@@ -1040,7 +1081,8 @@ static int nexus_wait_for_data(struct sock *sk, long *timeo)
 		if (err)
 			break;
 		if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) {
-			err = 1;
+			smp_rmb(); /* a reset is written before the shutdown */
+			err = sock_error(sk) ?: 1;
 			break;
 		}
 		if (READ_ONCE(sk->sk_state) == TCP_CLOSE) {

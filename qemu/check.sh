@@ -6,7 +6,8 @@
 #
 # The last line printed is always "N passed, N failed, N skipped" (KUnit
 # cases + selftests over both kernels, harness and kernel-report failures
-# included); the exit status is non-zero on any failure.
+# included, and one result for docs/conformance.md being up to date); the
+# exit status is non-zero on any failure.
 #
 # Environment:
 #   NEXUS_KERNELS        kernels to test, default "stock debug"
@@ -136,6 +137,17 @@ for k in $kernels; do
 	total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
 	echo "  logs: $build/$k/boot/{console,results}.log ($(cat "$build/$k/boot/seconds" 2>/dev/null || echo '?')s)"
 done
+# ---- docs/conformance.md must be what these boots produced (qemu/conformance.sh) ----
+echo
+rm -f "$build/conformance.counts"
+"$QEMU_DIR/conformance.sh" --check "$build/conformance.counts" $kernels || status=1
+if [ -f "$build/conformance.counts" ]; then
+	read -r p f s <"$build/conformance.counts"
+else
+	p=0 f=1 s=0
+fi
+total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
+
 echo
 [ $total_f = 0 ] || status=1
 final_line
