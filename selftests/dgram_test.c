@@ -862,6 +862,26 @@ TEST_F(dg, peer_close_first_send_reports)
 	EXPECT_FALSE(poll_events(self->snd, POLLOUT, 0) & POLLERR);
 }
 
+/*
+ * The error comes before datagrams still queued (as UDP: the socket layer
+ * checks it first); they are received afterwards, nothing is lost.
+ */
+TEST_F(dg, peer_close_error_before_queued_datagrams)
+{
+	char c = 0;
+
+	ASSERT_EQ(0, nx_connect(self->snd, 0, self->port));
+	ASSERT_EQ(0, nx_connect(self->rcv, 0, nx_port(self->snd)));
+	ASSERT_EQ(1, send(self->rcv, "q", 1, 0));	/* queued at snd */
+	close(self->rcv);
+	self->rcv = dg_bound();
+	EXPECT_EQ(-1, recv(self->snd, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_EQ(1, recv(self->snd, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ('q', c);
+	EXPECT_TRUE(queue_empty(self->snd));
+}
+
 TEST_F(dg, peer_close_pending_error_cleared_by_reconnect)
 {
 	int other = dg_bound();
