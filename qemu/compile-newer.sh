@@ -57,8 +57,8 @@ fetch() {
 		"linux-headers-$abi-amd64" "linux-headers-$abi-common" "$kbuild" >/dev/null 2>&1) ||
 		return 1
 	local d
-	for d in "$apt/debs"/linux-headers-"$abi"-amd64_*.deb \
-		 "$apt/debs"/linux-headers-"$abi"-common_*.deb "$apt/debs/$kbuild"_*.deb; do
+	for d in "$apt/debs/linux-headers-$abi-amd64_"*.deb \
+		 "$apt/debs/linux-headers-$abi-common_"*.deb "$apt/debs/${kbuild}_"*.deb; do
 		dpkg -x "$d" "$dir/root"
 	done
 	# The headers' Makefile names /usr/src absolutely: point it here.
