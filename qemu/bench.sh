@@ -37,9 +37,7 @@ say "building nexus_bench"
 make -s -C "$src/selftests" O="$out/bin" bench >&2 || die "nexus_bench build failed"
 
 extra=()
-for m in ${NEXUS_STOCK_EXTRA-net/vmw_vsock/vsock.ko net/vmw_vsock/vmw_vsock_virtio_transport_common.ko net/vmw_vsock/vsock_loopback.ko}; do
-	extra+=(-x "$MODDIR/kernel/$m")
-done
+mapfile -t extra < <(stock_extra_args "$MODDIR")
 "$QEMU_DIR/initramfs.sh" -o "$out/initramfs.cpio.gz" \
 	-m "$out/module/nexus.ko" -t "$out/bin/nexus_bench" "${extra[@]}"
 

@@ -94,9 +94,7 @@ for k in $kernels; do
 	[ -f "$build/$k/module/nexus_kunit.ko" ] &&
 		mods+=(-m "$build/$k/module/nexus_kunit.ko")
 	if [ "$k" = stock ]; then
-		for m in ${NEXUS_STOCK_EXTRA-net/vmw_vsock/vsock.ko net/vmw_vsock/vmw_vsock_virtio_transport_common.ko net/vmw_vsock/vsock_loopback.ko}; do
-			extra+=(-x "$stock_moddir/kernel/$m")
-		done
+		mapfile -t extra < <(stock_extra_args "$stock_moddir")
 	else
 		leak=(-l)
 	fi

@@ -79,9 +79,7 @@ for k in $kernels; do
 	stock)
 		eval "$("$QEMU_DIR/kernel-stock.sh")"
 		kd=$KDIR img=$VMLINUZ
-		for m in ${NEXUS_STOCK_EXTRA-net/vmw_vsock/vsock.ko net/vmw_vsock/vmw_vsock_virtio_transport_common.ko net/vmw_vsock/vsock_loopback.ko}; do
-			extra+=(-x "$MODDIR/kernel/$m")
-		done
+		mapfile -t extra < <(stock_extra_args "$MODDIR")
 		;;
 	*) die "unknown kernel '$k' in NEXUS_KERNELS (stock, debug)" ;;
 	esac

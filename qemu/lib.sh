@@ -38,6 +38,20 @@ ensure_host_packages() {
 		die "apt-get install failed"
 }
 
+# The stock kernel's vsock loopback stack, loaded in the guest before
+# nexus.ko (for the conformance matrix and the benchmarks); paths under
+# lib/modules/KREL/kernel/. NEXUS_STOCK_EXTRA overrides the list.
+NEXUS_STOCK_EXTRA=${NEXUS_STOCK_EXTRA-net/vmw_vsock/vsock.ko net/vmw_vsock/vmw_vsock_virtio_transport_common.ko net/vmw_vsock/vsock_loopback.ko}
+
+# initramfs.sh -x arguments for those modules of the modules dir $1, one
+# word a line (read them with mapfile).
+stock_extra_args() {
+	local m
+	for m in $NEXUS_STOCK_EXTRA; do
+		printf -- '-x\n%s\n' "$1/kernel/$m"
+	done
+}
+
 # Run a command holding an exclusive lock in the cache, so that two
 # concurrent make invocations do not build the same kernel twice.
 with_lock() {

@@ -23,9 +23,7 @@ make -s -C "$src/selftests" O="$build/selftests" demo >&2 || die "demo build fai
 [ -x "$build/selftests/nexus_demo" ] || die "no $build/selftests/nexus_demo was built"
 
 extra=()
-for m in ${NEXUS_STOCK_EXTRA-net/vmw_vsock/vsock.ko net/vmw_vsock/vmw_vsock_virtio_transport_common.ko net/vmw_vsock/vsock_loopback.ko}; do
-	extra+=(-x "$MODDIR/kernel/$m")
-done
+mapfile -t extra < <(stock_extra_args "$MODDIR")
 "$QEMU_DIR/initramfs.sh" -o "$build/run/initramfs.cpio.gz" \
 	-m "$build/stock/module/nexus.ko" -t "$build/selftests/nexus_demo" "${extra[@]}"
 
