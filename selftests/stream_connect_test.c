@@ -854,6 +854,31 @@ TEST_F(conn, unspec_cancels_pending_attempt)
 	close(q);
 }
 
+static void unspec_from_other_thread(void *arg)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	connect(*(int *)arg, &sa, sizeof(sa));
+}
+
+/* Another thread cancels the attempt a blocking connect() waits for. */
+TEST_F(conn, unspec_from_other_thread_aborts_blocking_connect)
+{
+	int q = fill_queue(variant->type, self->port);
+	struct nx_delayed d;
+
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, nx_run_later(&d, 200, unspec_from_other_thread, &self->c));
+	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	EXPECT_EQ(ECONNABORTED, errno);
+	nx_join(&d);
+	EXPECT_EQ(0, nx_so_error(self->c));
+	/* Unconnected again: it connects once there is room. */
+	ASSERT_EQ(0, listen(self->l, 8));
+	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	close(q);
+}
+
 TEST_F(conn, unspec_stops_listener)
 {
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };

@@ -196,12 +196,17 @@ TEST_F(data, recvfrom_reports_peer)
 	EXPECT_EQ(nx_port(self->a), sa.snx_port);
 }
 
-TEST_F(data, sendto_with_address_eisconn)
+TEST_F(data, sendto_with_address_eisconn_or_eopnotsupp)
 {
 	struct sockaddr_nx sa = nx_addr(0, 1);
+	int s = nx_socket(variant->type);
 
 	EXPECT_EQ(-1, sendto(self->a, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa)));
 	EXPECT_EQ(EISCONN, errno);
+	/* Unconnected: an address never makes a connection. */
+	EXPECT_EQ(-1, sendto(s, "x", 1, MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa)));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	close(s);
 }
 
 TEST_F(data, msg_oob_eopnotsupp)
@@ -505,6 +510,17 @@ TEST_F(data, ioctl_inq_outq)
 	EXPECT_EQ(10, n);
 	EXPECT_EQ(-1, ioctl(self->a, SIOCGSTAMP, &n));
 	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(data, ioctl_inq_on_listener_einval)
+{
+	unsigned int port;
+	int l = nx_listener(variant->type, 1, &port), n;
+
+	ASSERT_LE(0, l);
+	EXPECT_EQ(-1, ioctl(l, SIOCINQ, &n));
+	EXPECT_EQ(EINVAL, errno);
+	close(l);
 }
 
 TEST_F(data, getpeername_both_ends)
