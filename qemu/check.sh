@@ -18,6 +18,9 @@
 #                        (see run-guest.sh)
 #   NEXUS_SRC            take Kbuild/kmod/uapi/selftests from this directory
 #                        instead of the repo (for testing the harness)
+#   NEXUS_TESTS          only these selftests (names, e.g. "dgram_test
+#                        stream_data_test"); the conformance table check is
+#                        then skipped (counted as one skip)
 #   NEXUS_COMPILE        newer Debian suites whose kernel headers nexus is
 #                        compiled against (compile-newer.sh), default
 #                        "trixie sid"; each counts as one test (skipped when
@@ -81,7 +84,11 @@ make -s -C "$src/selftests" O="$build/selftests" KSRC="$ksrc" >&2 ||
 	die "selftests build failed"
 tests=()
 for t in "$build"/selftests/*_test; do
-	[ -x "$t" ] && tests+=(-t "$t")
+	[ -x "$t" ] || continue
+	if [ -n "${NEXUS_TESTS:-}" ]; then
+		case " $NEXUS_TESTS " in *" $(basename "$t") "*) ;; *) continue ;; esac
+	fi
+	tests+=(-t "$t")
 done
 [ ${#tests[@]} -gt 0 ] || die "the selftests build produced no $build/selftests/*_test"
 
@@ -138,7 +145,12 @@ done
 # ---- docs/conformance.md must be what these boots produced (qemu/conformance.sh) ----
 echo
 rm -f "$build/conformance.counts"
-"$QEMU_DIR/conformance.sh" --check "$build/conformance.counts" $kernels || status=1
+if [ -n "${NEXUS_TESTS:-}" ]; then
+	echo "==== conformance table: not checked (NEXUS_TESTS is set) ===="
+	echo "0 0 1" >"$build/conformance.counts"
+else
+	"$QEMU_DIR/conformance.sh" --check "$build/conformance.counts" $kernels || status=1
+fi
 if [ -f "$build/conformance.counts" ]; then
 	read -r p f s <"$build/conformance.counts"
 else
