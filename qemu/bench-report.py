@@ -9,9 +9,13 @@ The first LABEL is the primary run (guest instructions under icount).
 """
 import argparse
 import json
-import re
+import os
 import statistics
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nexus_results  # noqa: E402  (the protocol reader)
 
 FAMS = ["nexus", "unix", "inet", "vsock"]
 FAM_TITLE = {"nexus": "AF_NEXUS", "unix": "AF_UNIX", "inet": "TCP/UDP",
@@ -33,26 +37,21 @@ ROWS = [
 
 
 def parse(path):
-    info, samples, na, status = {}, {}, {}, {}
-    with open(path, errors="replace") as f:
-        for line in f:
-            line = line.strip().replace("\r", "")
-            m = re.match(r"^@@ bench (info|sample|na|slab) (\{.*\})$", line)
-            if m:
-                d = json.loads(m.group(2))
-                if m.group(1) == "info":
-                    info.update(d)
-                elif m.group(1) == "slab":
-                    info["slab"] = d
-                elif m.group(1) == "sample":
-                    samples.setdefault((d["w"], d["type"], d["fam"]), []).append(d)
-                else:
-                    na[(d["w"], d["type"], d["fam"])] = d["reason"]
-                continue
-            m = re.match(r"^@@ (kernel|bench rc=|tainted|done|host-timeout)\s*(.*)$", line)
-            if m:
-                status[m.group(1).rstrip("=")] = m.group(2)
-    return info, samples, na, status
+    """(info, samples, na, status) of one bench-mode results.log."""
+    run = nexus_results.read_run(path)
+    if run is None:
+        raise FileNotFoundError(path)
+    info, samples, na = {}, {}, {}
+    for kind, d in run.bench:
+        if kind == "info":
+            info.update(d)
+        elif kind == "slab":
+            info["slab"] = d
+        elif kind == "sample":
+            samples.setdefault((d["w"], d["type"], d["fam"]), []).append(d)
+        else:
+            na[(d["w"], d["type"], d["fam"])] = d["reason"]
+    return info, samples, na, run.status(), run.errors
 
 
 def summarize(samples, na):
@@ -181,7 +180,7 @@ def main():
     ok = True
     for i, spec in enumerate(a.runs):
         label, path = spec.split("=", 1)
-        info, samples, na, status = parse(path)
+        info, samples, na, status, errors = parse(path)
         res = summarize(samples, na)
         hdr, rows = table(res, label)
         desc = {"icount": "guest instructions per operation (-icount shift=0,sleep=off, -smp 1, TCG; 1 ns = 1 instruction)",
@@ -192,6 +191,9 @@ def main():
               (info.get("kernel", "?"), info.get("rounds", "?")))
         if "done" not in status:
             print("   WARNING: the guest did not finish (no '@@ done'); the table is partial")
+            ok = False
+        for e in errors:
+            print("   WARNING: %s: %s" % (path, e))
             ok = False
         if status.get("bench rc", "0") not in ("0", ""):
             print("   WARNING: nexus_bench exited with rc=%s" % status["bench rc"])

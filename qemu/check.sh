@@ -6,7 +6,8 @@
 #
 # The last line printed is always "N passed, N failed, N skipped" (KUnit
 # cases + selftests over both kernels, harness and kernel-report failures
-# included, and one result for docs/conformance.md being up to date); the
+# included, one result for docs/conformance.md being up to date and one for
+# the tests of the result protocol reader); the
 # exit status is non-zero on any failure.
 #
 # Environment:
@@ -157,6 +158,17 @@ else
 	p=0 f=1 s=0
 fi
 total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
+
+# ---- the result protocol reader on recorded logs (qemu/testdata/) ----
+echo
+echo "==== result protocol reader (qemu/test_nexus_results.py) ===="
+if python3 "$QEMU_DIR/test_nexus_results.py" >"$build/test_nexus_results.log" 2>&1; then
+	echo "  ok ($(grep -m1 '^Ran ' "$build/test_nexus_results.log"))"
+	total_p=$((total_p + 1))
+else
+	sed 's/^/  /' "$build/test_nexus_results.log"
+	total_f=$((total_f + 1)) status=1
+fi
 
 echo
 [ $total_f = 0 ] || status=1

@@ -22,8 +22,13 @@ error (exit status 1).
 """
 import argparse
 import collections
+import os
 import re
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nexus_results  # noqa: E402  (the protocol reader)
 
 KERNELS = ["stock", "debug"]
 
@@ -60,6 +65,7 @@ SEEDS = {
 
 SUITE = "conformance_test"
 CLAUSE_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+CONF_RE = re.compile(r"^# @conf(-mismatch)? (\S+) (\S+) (.*)$")
 
 
 class Error(Exception):
@@ -102,27 +108,15 @@ def read_clauses(path):
 def read_run(label, path):
     """Outcomes of one boot: (kernel release, {(clause, col): outcome},
     {(clause, col): expected})."""
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "replace").replace("\r", "")
-    except FileNotFoundError:
+    run = nexus_results.read_run(path)
+    if run is None:
         raise Error("%s: no %s (the %s kernel did not boot?)" % (label, path, label))
-    release = "?"
-    inside = ended = False
+    sec = run.section("suite", SUITE)
+    if sec is None or not sec.ended:
+        raise Error("%s: %s did not run to its end in %s" % (label, SUITE, path))
     out, mism = {}, {}
-    for line in text.split("\n"):
-        m = re.match(r"^@@ kernel (\S+)", line)
-        if m:
-            release = m.group(1)
-        if line.startswith("@@ suite %s begin" % SUITE):
-            inside = True
-            continue
-        if line.startswith("@@ suite %s end" % SUITE):
-            inside, ended = False, True
-            continue
-        if not inside:
-            continue
-        m = re.match(r"^# @conf(-mismatch)? (\S+) (\S+) (.*)$", line)
+    for line in sec.lines:
+        m = CONF_RE.match(line)
         if not m:
             continue
         key = (m.group(2), m.group(3))
@@ -132,9 +126,7 @@ def read_run(label, path):
             raise Error("%s: two outcomes for %s %s" % (label, key[0], key[1]))
         else:
             out[key] = m.group(4)
-    if not ended:
-        raise Error("%s: %s did not run to its end in %s" % (label, SUITE, path))
-    return release, out, mism
+    return run.kernel, out, mism
 
 
 def collect(clauses, runs):

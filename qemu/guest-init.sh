@@ -13,7 +13,7 @@
 #                      arguments of nexus.bench=ARG:ARG:... (colon-separated),
 #                      its stdout on /dev/ttyS1 (qemu/bench.sh reads it)
 #
-# Check-mode line protocol on ttyS1 (parsed by qemu/parse-results.py):
+# Check-mode line protocol on ttyS1 (read by qemu/nexus_results.py):
 #   @@ kernel <release>
 #   @@ insmod nexus rc=N
 #   @@ kunit <suite> begin / <KTAP results file> / @@ kunit <suite> end

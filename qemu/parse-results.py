@@ -18,178 +18,17 @@ Counting rules:
   * insmod/rmmod of nexus failing, no "@@ done", a host timeout, a non-empty
     kmemleak report, an unexpected taint and every kernel report on the
     console (BUG, WARNING, KASAN, lockdep, hung task, ...) are failures.
+
+The reading and the counting are qemu/nexus_results.py's; this is its
+command line and its summary.
 """
 import argparse
 import os
-import re
 import sys
 
-REPORT_PATTERNS = [
-    r"Kernel panic",
-    r"BUG:",
-    r"WARNING:",
-    r"\bOops\b",
-    r"general protection fault",
-    r"KASAN",
-    r"UBSAN",
-    r"possible circular locking",
-    r"possible recursive locking",
-    r"inconsistent lock state",
-    r"suspicious RCU usage",
-    r"INFO: task .* blocked",
-    r"soft lockup",
-    r"hard LOCKUP",
-    r"unreferenced object",
-    r"Attempted to kill init",
-]
-REPORT_RE = re.compile("|".join(REPORT_PATTERNS))
-# Expected for an unsigned out-of-tree module; never a failure.
-BENIGN_RE = re.compile(r"loading out-of-tree module taints kernel|"
-                       r"module verification failed")
-TS_RE = re.compile(r"^\[\s*\d+\.\d+\]\s?")
-# Taint bits that mean something went wrong (see Documentation/admin-guide/
-# tainted-kernels.rst): R forced rmmod, M machine check, B bad page,
-# D died, W warning, L soft lockup.
-BAD_TAINT = {3: "R (forced rmmod)", 4: "M (machine check)",
-             5: "B (bad page / KASAN)", 7: "D (oops)", 9: "W (warning)",
-             14: "L (soft lockup)"}
-
-TAP_RE = re.compile(r"^(\s*)(not ok|ok)\s+(\d+)\s*(?:-\s+)?(.*)$")
-RUN_RE = re.compile(r"^#\s+RUN\s+(\S+)\s+\.\.\.")
-
-
-def split_directive(rest):
-    """'name # SKIP why' -> ('name', 'SKIP why')."""
-    if "#" in rest:
-        name, _, directive = rest.partition("#")
-        return name.strip(), directive.strip()
-    return rest.strip(), ""
-
-
-class Group:
-    def __init__(self, kind, name):
-        self.kind = kind
-        self.name = name
-        self.passed = 0
-        self.failed = 0
-        self.skipped = 0
-        self.failures = []   # names of failed tests
-        self.notes = []
-
-    def fail(self, what):
-        self.failed += 1
-        self.failures.append(what)
-
-
-def read_lines(path):
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return None
-    text = data.decode("utf-8", "replace").replace("\r", "")
-    return text.split("\n")
-
-
-def parse_selftest(group, lines):
-    last_run = None
-    seen = 0
-    for line in lines:
-        m = RUN_RE.match(line)
-        if m:
-            last_run = m.group(1)
-            continue
-        m = TAP_RE.match(line)
-        if not m or m.group(1):      # harness results are not indented
-            continue
-        seen += 1
-        status, num, rest = m.group(2), m.group(3), m.group(4)
-        name, directive = split_directive(rest)
-        if not name:
-            name = last_run or "test %s" % num
-        if directive.upper().startswith("SKIP"):
-            group.skipped += 1
-        elif status == "ok":
-            group.passed += 1
-        else:
-            group.fail(name)
-    return seen
-
-
-def parse_kunit(group, lines):
-    entries = []
-    for line in lines:
-        m = TAP_RE.match(line.expandtabs(8))
-        if m:
-            entries.append((len(m.group(1)), m.group(2), m.group(3),
-                            m.group(4)))
-    if not entries:
-        group.fail("%s (no KTAP result lines)" % group.name)
-        return
-    top = min(e[0] for e in entries)
-    deeper = [e[0] for e in entries if e[0] > top]
-    case_level = min(deeper) if deeper else None
-    suite_ok = all(e[1] == "ok" for e in entries if e[0] == top)
-    failed_cases = 0
-    ncases = 0
-    for indent, status, num, rest in entries:
-        if indent != case_level:
-            continue
-        ncases += 1
-        name, directive = split_directive(rest)
-        if directive.upper().startswith("SKIP"):
-            group.skipped += 1
-        elif status == "ok":
-            group.passed += 1
-        else:
-            failed_cases += 1
-            group.fail(name or "case %s" % num)
-    # Each case's debugfs log is only KUNIT_LOG_SIZE (512) bytes in 6.1: a
-    # chatty case can lose its result line. Compare with the case plan.
-    plan = None
-    for line in lines:
-        m = re.match(r"^(\s*)1\.\.(\d+)\s*$", line.expandtabs(8))
-        if m and len(m.group(1)) == case_level:
-            plan = int(m.group(2))
-            break
-    if plan is not None and plan > ncases:
-        missing = plan - ncases
-        if suite_ok:
-            group.passed += missing
-            ncases += missing
-            group.notes.append("%d case result(s) truncated from the debugfs "
-                               "log, counted as passed (suite ok)" % missing)
-        else:
-            group.notes.append("%d case result(s) truncated from the debugfs "
-                               "log; see the console for them" % missing)
-    if ncases == 0:
-        group.fail("%s (no test cases)" % group.name)
-    elif not suite_ok and failed_cases == 0:
-        group.fail("%s (suite reported not ok)" % group.name)
-
-
-def scan_console(lines, kmemleak_lines):
-    """Return a list of (headline, context text) for every kernel report."""
-    reports = []
-    covered = -1
-    clean = [TS_RE.sub("", l) for l in lines]
-    for i, line in enumerate(clean):
-        if i <= covered or BENIGN_RE.search(line) or not REPORT_RE.search(line):
-            continue
-        lo, hi = max(0, i - 5), min(len(lines), i + 40)
-        if reports and line.startswith("Kernel panic") and i - covered < 100:
-            # The panic that panic_on_warn/oops=panic turns a report into:
-            # show it with the report before, do not count it again.
-            head, ctx = reports[-1]
-            reports[-1] = (head, ctx + "\n" + "\n".join(lines[covered + 1:hi]))
-        else:
-            reports.append((line.strip(), "\n".join(lines[lo:hi])))
-        covered = hi - 1
-    if any(l.strip() for l in kmemleak_lines):
-        body = [l for l in kmemleak_lines if l.strip()]
-        head = next((l for l in body if "unreferenced object" in l), body[0])
-        reports.append(("kmemleak: " + head.strip(), "\n".join(body[:80])))
-    return reports
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nexus_results  # noqa: E402  (the protocol reader)
 
 
 def main():
@@ -205,113 +44,17 @@ def main():
                     help="list kernel reports without their context")
     args = ap.parse_args()
 
-    results = read_lines(os.path.join(args.outdir, "results.log")) or []
-    console = read_lines(os.path.join(args.outdir, "console.log")) or []
-
-    harness = Group("harness", "harness")
-    groups = []
-    kernel = "?"
-    done = False
-    timeout = None
-    tainted = None
-    demo_rc = None
-    kmemleak = []
-    cur = None          # (group, kind, lines)
-    in_kmemleak = False
-    kunit_suites = 0
-
-    for raw in results:
-        line = raw.rstrip()
-        m = re.match(r"^@@ (.*)$", line)
-        if not m:
-            if cur is not None:
-                cur[2].append(raw)
-            elif in_kmemleak:
-                kmemleak.append(raw)
-            continue
-        words = m.group(1).split()
-        if not words:
-            continue
-        key = words[0]
-        if key == "kernel" and len(words) > 1:
-            kernel = words[1]
-        elif key == "insmod" and words[1:2] == ["nexus"]:
-            rc = words[2].partition("=")[2] if len(words) > 2 else "?"
-            if rc != "0":
-                harness.fail("insmod nexus (rc=%s)" % rc)
-        elif key == "rmmod" and words[1:2] == ["nexus"]:
-            rc = words[2].partition("=")[2] if len(words) > 2 else "?"
-            if rc != "0":
-                harness.fail("rmmod nexus (rc=%s): module still in use?" % rc)
-        elif key in ("kunit", "suite") and len(words) >= 3 and words[2] == "begin":
-            if cur is not None:
-                g = cur[0]
-                g.fail("%s (no end marker: guest died or hung)" % g.name)
-                finish_group(cur)
-            g = Group(key, words[1])
-            groups.append(g)
-            cur = (g, key, [])
-            if key == "kunit":
-                kunit_suites += 1
-        elif key in ("kunit", "suite") and len(words) >= 3 and words[2] == "end":
-            if cur is not None and cur[0].name == words[1]:
-                rc = None
-                for w in words[3:]:
-                    if w.startswith("rc="):
-                        rc = w[3:]
-                    elif w.startswith("timeout="):
-                        cur[0].fail("%s (killed after the %ss per-binary timeout)"
-                                    % (cur[0].name, w[8:]))
-                finish_group(cur, rc, ended=True)
-                cur = None
-        elif key == "kmemleak" and words[1:2] == ["begin"]:
-            in_kmemleak = True
-        elif key == "kmemleak" and words[1:2] == ["end"]:
-            in_kmemleak = False
-        elif key == "tainted" and len(words) > 1:
-            try:
-                tainted = int(words[1])
-            except ValueError:
-                pass
-        elif key == "demo":
-            demo_rc = words[1].partition("=")[2] if len(words) > 1 else "?"
-        elif key == "done":
-            done = True
-        elif key == "host-timeout":
-            timeout = words[1] if len(words) > 1 else "?"
-    if cur is not None:
-        cur[0].fail("%s (no end marker: guest died or hung)" % cur[0].name)
-        finish_group(cur)
-
-    if not results or not any(l.strip() for l in results):
-        harness.fail("guest wrote no results at all (did it boot? see console.log)")
-    if timeout:
-        harness.fail("guest timed out after %ss" % timeout)
-    if not done:
-        harness.fail("guest did not finish the run (no '@@ done')")
-    if args.mode == "check" and args.expect_kunit and kunit_suites == 0:
-        harness.fail("nexus_kunit.ko was present but no KUnit suite reported")
-    if args.mode == "run":
-        if demo_rc is None:
-            harness.fail("the demo did not run")
-        elif demo_rc != "0":
-            harness.fail("nexus_demo exited with rc=%s" % demo_rc)
-        else:
-            harness.passed += 1
-    if tainted is not None:
-        bad = [desc for bit, desc in BAD_TAINT.items() if tainted & (1 << bit)]
-        if bad:
-            harness.notes.append("kernel tainted %d: %s" % (tainted, ", ".join(bad)))
-
-    reports = scan_console(console, kmemleak)
-    if harness.notes and not reports:
-        harness.fail("unexpected taint (%s) without a report on the console"
-                     % "; ".join(harness.notes))
-    for head, _ in reports:
-        harness.fail("kernel report: " + head[:120])
+    results = nexus_results.read_lines(
+        os.path.join(args.outdir, "results.log")) or []
+    console = nexus_results.read_lines(
+        os.path.join(args.outdir, "console.log")) or []
+    run = nexus_results.parse(results)
+    v = nexus_results.verdict(run, console, mode=args.mode,
+                              expect_kunit=args.expect_kunit)
+    groups, harness, reports = v.groups, v.harness, v.reports
 
     # ---- summary ----
-    print("==== %s kernel %s ====" % (args.label, kernel))
+    print("==== %s kernel %s ====" % (args.label, run.kernel))
     for g in groups:
         print("  %-6s %-32s %4d pass %4d fail %4d skip%s" % (
             g.kind, g.name, g.passed, g.failed, g.skipped,
@@ -324,42 +67,26 @@ def main():
         print("  FAIL %s" % f)
     for n in harness.notes:
         print("  note: %s" % n)
+    for e in run.errors:
+        print("  note: results.log: %s" % e)
     if reports and not args.quiet_reports:
         for head, ctx in reports:
             print("---- kernel report (%s): %s ----" % (args.label, head))
             print(ctx)
             print("---- end of report ----")
 
-    if not done and not reports and not args.quiet_reports:
+    if not run.done and not reports and not args.quiet_reports:
         tail = [l for l in console if l.strip()][-40:]
         print("---- last console lines (%s): the guest did not finish ----" % args.label)
         print("\n".join(tail) if tail else "(console.log is empty)")
         print("---- end of console ----")
 
-    passed = sum(g.passed for g in groups) + harness.passed
-    failed = sum(g.failed for g in groups) + harness.failed
-    skipped = sum(g.skipped for g in groups)
+    passed, failed, skipped = v.totals()
     print("  %s totals: pass=%d fail=%d skip=%d" % (args.label, passed, failed, skipped))
     if args.counts:
         with open(args.counts, "w") as f:
             f.write("%d %d %d\n" % (passed, failed, skipped))
     return 1 if failed else 0
-
-
-def finish_group(cur, rc=None, ended=False):
-    g, kind, lines = cur
-    if kind == "kunit":
-        parse_kunit(g, lines)
-        return
-    seen = parse_selftest(g, lines)
-    if not ended:
-        return
-    if rc is not None and rc != "0":
-        g.notes.append("rc=%s" % rc)
-        if not g.failures:
-            g.fail("%s (exit status %s without a failing test)" % (g.name, rc))
-    if seen == 0 and not g.failures:
-        g.fail("%s (no test result lines)" % g.name)
 
 
 if __name__ == "__main__":
