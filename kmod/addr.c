@@ -57,14 +57,14 @@ u32 nexus_port_bucket(const struct net *net, u32 port)
 {
 	return hash_32(port ^ net_hash_mix(net), nexus_hash_bits);
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_port_bucket);
+EXPORT_SYMBOL_IF_KUNIT(nexus_port_bucket);
 
 /* The table has 2^nexus_port_table_bits() buckets. */
 u32 nexus_port_table_bits(void)
 {
 	return nexus_hash_bits;
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_port_table_bits);
+EXPORT_SYMBOL_IF_KUNIT(nexus_port_table_bits);
 
 static struct nexus_bucket nexus_bucket(const struct net *net, u32 port)
 {
@@ -108,7 +108,7 @@ int nexus_addr_check(const struct sockaddr *uaddr, int addr_len,
 		return -EINVAL;
 	return 0;
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_addr_check);
+EXPORT_SYMBOL_IF_KUNIT(nexus_addr_check);
 
 static struct sock *nexus_find_locked(struct nexus_bucket b,
 				      const struct net *net, u32 port)
@@ -145,7 +145,7 @@ int nexus_bind_port(struct sock *sk, u32 port)
 	spin_unlock(b.lock);
 	return err;
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_bind_port);
+EXPORT_SYMBOL_IF_KUNIT(nexus_bind_port);
 
 /**
  * nexus_autobind - bind a socket to a free ephemeral port
@@ -179,7 +179,7 @@ int nexus_autobind(struct sock *sk)
 	}
 	return -EADDRNOTAVAIL;
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_autobind);
+EXPORT_SYMBOL_IF_KUNIT(nexus_autobind);
 
 /**
  * nexus_unbind - remove a socket from the port table
@@ -201,7 +201,7 @@ void nexus_unbind(struct sock *sk)
 	nsk->hashed = false;
 	spin_unlock(b.lock);
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_unbind);
+EXPORT_SYMBOL_IF_KUNIT(nexus_unbind);
 
 /**
  * nexus_lookup - find the socket bound to a port
@@ -222,7 +222,7 @@ struct sock *nexus_lookup(const struct net *net, u32 port)
 	spin_unlock(b.lock);
 	return sk;
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_lookup);
+EXPORT_SYMBOL_IF_KUNIT(nexus_lookup);
 
 /**
  * nexus_lookup_all - find every socket bound to a port
@@ -260,7 +260,7 @@ unsigned int nexus_lookup_all(const struct net *net, u32 port,
 	spin_unlock(b.lock);
 	return n;
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_lookup_all);
+EXPORT_SYMBOL_IF_KUNIT(nexus_lookup_all);
 
 int nexus_port_table_init(void)
 {

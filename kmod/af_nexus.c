@@ -22,7 +22,7 @@
 int nexus_family = AF_NEXUS;
 module_param_named(family, nexus_family, int, 0444);
 MODULE_PARM_DESC(family, "address family number to register (default 22)");
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_family);
+EXPORT_SYMBOL_IF_KUNIT(nexus_family);
 
 static unsigned int nexus_net_id __read_mostly;
 
@@ -32,13 +32,13 @@ static unsigned int nexus_net_id __read_mostly;
  * dropping the last reference to its socket.
  */
 struct workqueue_struct *nexus_wq;
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_wq);
+EXPORT_SYMBOL_IF_KUNIT(nexus_wq);
 
 struct nexus_net *nexus_net(const struct net *net)
 {
 	return net_generic(net, nexus_net_id);
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_net);
+EXPORT_SYMBOL_IF_KUNIT(nexus_net);
 
 static struct proto nexus_proto = {
 	.name = "NEXUS",

@@ -104,7 +104,7 @@ bool nexus_dgram_rcvq_full(u32 qlen, u32 max_qlen, u32 rbytes, u32 rcvbuf,
 		return true;
 	return (u64)rbytes + charge > rcvbuf;
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_dgram_rcvq_full);
+EXPORT_SYMBOL_IF_KUNIT(nexus_dgram_rcvq_full);
 
 /**
  * nexus_dgram_resolve - find where datagrams for (@node, @port) go
@@ -142,7 +142,7 @@ int nexus_dgram_resolve(struct sock *sk, u32 node, u32 port,
 	*target = other;
 	return 0;
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_dgram_resolve);
+EXPORT_SYMBOL_IF_KUNIT(nexus_dgram_resolve);
 
 /*
  * Wake everyone who may be waiting to send to @sk: blocked senders and

@@ -25,6 +25,8 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include <kunit/visibility.h>
+
 #include "../uapi/linux/nexus.h"
 #include "compat.h"
 
@@ -240,11 +242,20 @@ bool nexus_dgram_rcvq_full(u32 qlen, u32 max_qlen, u32 rbytes, u32 rcvbuf,
 int nexus_dgram_resolve(struct sock *sk, u32 node, u32 port,
 			struct sock **target);
 
+/*
+ * For the KUnit suites (nexus_kunit.ko): with CONFIG_KUNIT, the functions
+ * marked VISIBLE_IF_KUNIT are not static, and they and the internals the
+ * suites call are exported with EXPORT_SYMBOL_IF_KUNIT() into the
+ * EXPORTED_FOR_KUNIT_TESTING namespace only (include/kunit/visibility.h).
+ * Without CONFIG_KUNIT nexus.ko exports nothing.
+ */
 #if IS_ENABLED(CONFIG_KUNIT)
-/* Internal functions the KUnit suites (nexus_kunit.ko) call. */
-#define EXPORT_SYMBOL_NEXUS_KUNIT(sym) EXPORT_SYMBOL_GPL(sym)
-#else
-#define EXPORT_SYMBOL_NEXUS_KUNIT(sym)
+/* stream.c: the transitions of the state machine (see there) */
+void nexus_promote_pending(struct sock *l, struct list_head *done);
+void nexus_finish_promoted(struct sock *l, struct list_head *done);
+bool nexus_pending_fail(struct sock *c, int err);
+void nexus_connect_timeout(struct work_struct *work);
+void nexus_listen_stop(struct sock *l);
 #endif
 
 #endif /* _NEXUS_H */

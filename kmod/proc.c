@@ -46,7 +46,7 @@ int nexus_sock_list_add(struct sock *sk)
 	nsk->listed = true;
 	return 0;
 }
-EXPORT_SYMBOL_NEXUS_KUNIT(nexus_sock_list_add);
+EXPORT_SYMBOL_IF_KUNIT(nexus_sock_list_add);
 
 /* Remove a socket from the list (its destructor); any context. */
 void nexus_sock_list_del(struct sock *sk)

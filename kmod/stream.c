@@ -86,7 +86,9 @@ struct nexus_skb_cb {
 /* Largest page order for skb fragments (as AF_UNIX: 32 KiB on x86). */
 #define NEXUS_SKB_FRAG_ORDER	get_order(32768)
 
+#if !IS_ENABLED(CONFIG_KUNIT)	/* else declared in nexus.h */
 static void nexus_connect_timeout(struct work_struct *work);
+#endif
 
 /* sk_write_space: skbs charged to @sk were freed (the peer read them). */
 static void nexus_stream_write_space(struct sock *sk)
@@ -250,7 +252,7 @@ static void nexus_establish(struct sock *l, struct sock *c, struct sock *child)
  * to @done, still holding the pending queue's reference, for
  * nexus_finish_promoted() to wake once the lock is dropped.
  */
-static void nexus_promote_pending(struct sock *l, struct list_head *done)
+VISIBLE_IF_KUNIT void nexus_promote_pending(struct sock *l, struct list_head *done)
 {
 	struct nexus_sock *nl = nexus_sk(l);
 	struct nexus_sock *nc;
@@ -267,8 +269,9 @@ static void nexus_promote_pending(struct sock *l, struct list_head *done)
 		spin_unlock(&nc->state_lock);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(nexus_promote_pending);
 
-static void nexus_finish_promoted(struct sock *l, struct list_head *done)
+VISIBLE_IF_KUNIT void nexus_finish_promoted(struct sock *l, struct list_head *done)
 {
 	struct nexus_sock *nc, *tmp;
 	bool any = false;
@@ -283,6 +286,7 @@ static void nexus_finish_promoted(struct sock *l, struct list_head *done)
 	if (any)
 		l->sk_data_ready(l);
 }
+EXPORT_SYMBOL_IF_KUNIT(nexus_finish_promoted);
 
 /*
  * End @c's pending attempt on @l; both state locks are held (@l's first).
@@ -338,7 +342,7 @@ static void nexus_pending_done(struct sock *l, struct sock *c, int err)
  * Return: true if @c had a pending attempt, which is now over: @c is back
  * in TCP_CLOSE with its port, and waiters have been woken.
  */
-static bool nexus_pending_fail(struct sock *c, int err)
+VISIBLE_IF_KUNIT bool nexus_pending_fail(struct sock *c, int err)
 {
 	struct nexus_sock *nc = nexus_sk(c);
 	struct sock *l, *child = NULL;
@@ -370,8 +374,9 @@ static bool nexus_pending_fail(struct sock *c, int err)
 	sock_put(l);
 	return done;
 }
+EXPORT_SYMBOL_IF_KUNIT(nexus_pending_fail);
 
-static void nexus_connect_timeout(struct work_struct *work)
+VISIBLE_IF_KUNIT void nexus_connect_timeout(struct work_struct *work)
 {
 	struct nexus_sock *nc = container_of(to_delayed_work(work),
 					     struct nexus_sock, connect_work);
@@ -385,13 +390,14 @@ static void nexus_connect_timeout(struct work_struct *work)
 		nexus_pending_fail(&nc->sk, ETIMEDOUT);
 	sock_put(&nc->sk);
 }
+EXPORT_SYMBOL_IF_KUNIT(nexus_connect_timeout);
 
 /*
  * Stop listening: refuse every pending attempt (ECONNREFUSED) and reset
  * every connection not yet accepted (the client sees ECONNRESET). Called
  * with the listener's socket lock held.
  */
-static void nexus_listen_stop(struct sock *l)
+VISIBLE_IF_KUNIT void nexus_listen_stop(struct sock *l)
 {
 	struct nexus_sock *nl = nexus_sk(l);
 	struct nexus_sock *nc, *tmp;
@@ -434,6 +440,7 @@ static void nexus_listen_stop(struct sock *l)
 	}
 	l->sk_state_change(l);
 }
+EXPORT_SYMBOL_IF_KUNIT(nexus_listen_stop);
 
 /*
  * Dissolve an established connection abortively (connect(AF_UNSPEC)):

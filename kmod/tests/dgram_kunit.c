@@ -11,10 +11,10 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
-#include "../nexus.h"
+#include "nexus_kunit.h"
 
 /* Ports no selftest or other suite uses. */
-#define DG_PORT		4100000000U
+#define DG_PORT		NEXUS_KUNIT_PORTS_DGRAM
 
 /* ---- the queue bound ---- */
 
@@ -52,11 +52,7 @@ static void rcvq_byte_bound(struct kunit *test)
 
 static struct socket *dg_sock(struct kunit *test, int type)
 {
-	struct socket *sock;
-
-	KUNIT_ASSERT_EQ(test, 0, sock_create_kern(&init_net, nexus_family,
-						  type, 0, &sock));
-	return sock;
+	return nexus_kunit_sock(test, &init_net, type);
 }
 
 static struct sockaddr_nx dg_addr(u32 node, u32 port)
@@ -138,7 +134,7 @@ static void resolve_foreign_node(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ENETUNREACH,
 			nexus_dgram_resolve(a->sk, 77, DG_PORT, &t));
 	KUNIT_EXPECT_NULL(test, t);
-	sock_release(a);
+	nexus_kunit_release(test, a);
 }
 
 static void resolve_broadcast_needs_flag(struct kunit *test)
@@ -156,7 +152,7 @@ static void resolve_broadcast_needs_flag(struct kunit *test)
 						     NEXUS_NODE_BROADCAST,
 						     DG_PORT, &t));
 	KUNIT_EXPECT_NULL(test, t);
-	sock_release(a);
+	nexus_kunit_release(test, a);
 }
 
 static void resolve_nothing_bound(struct kunit *test)
@@ -171,7 +167,7 @@ static void resolve_nothing_bound(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ECONNREFUSED,
 			nexus_dgram_resolve(a->sk, NEXUS_NODE_ANY,
 					    NEXUS_PORT_ANY, &t));
-	sock_release(a);
+	nexus_kunit_release(test, a);
 }
 
 static void resolve_wrong_type(struct kunit *test)
@@ -192,9 +188,9 @@ static void resolve_wrong_type(struct kunit *test)
 		KUNIT_EXPECT_NULL(test, t);
 		/* The lookup's reference was dropped. */
 		KUNIT_EXPECT_EQ(test, before, refcount_read(&b->sk->sk_refcnt));
-		sock_release(b);
+		nexus_kunit_release(test, b);
 	}
-	sock_release(a);
+	nexus_kunit_release(test, a);
 }
 
 static void resolve_local_dgram(struct kunit *test)
@@ -218,8 +214,8 @@ static void resolve_local_dgram(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, b->sk, t);
 	if (t)
 		sock_put(t);
-	sock_release(a);
-	sock_release(b);
+	nexus_kunit_release(test, a);
+	nexus_kunit_release(test, b);
 }
 
 /* ---- connect(): the peer reference and the peer's list ---- */
@@ -266,9 +262,9 @@ static void connect_reconnect_unspec(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, dg_on_list(a->sk, c->sk));
 	KUNIT_EXPECT_EQ(test, refc, refcount_read(&c->sk->sk_refcnt));
 
-	sock_release(a);
-	sock_release(b);
-	sock_release(c);
+	nexus_kunit_release(test, a);
+	nexus_kunit_release(test, b);
+	nexus_kunit_release(test, c);
 }
 
 static void connect_self(struct kunit *test)
@@ -281,7 +277,7 @@ static void connect_self(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, dg_on_list(a->sk, a->sk));
 	KUNIT_EXPECT_EQ(test, 3, dg_send(a, NULL, "abc", 3));
 	KUNIT_EXPECT_EQ(test, 3, dg_recv(a, NULL, buf, sizeof(buf)));
-	sock_release(a);	/* must drop the reference to itself */
+	nexus_kunit_release(test, a);	/* must drop the reference to itself */
 }
 
 static void peer_release_reports_error(struct kunit *test)
@@ -293,7 +289,7 @@ static void peer_release_reports_error(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, dg_bind(b, DG_PORT + 20));
 	KUNIT_ASSERT_EQ(test, 0, dg_connect(a, NEXUS_NODE_LOCAL, DG_PORT + 20));
 	KUNIT_EXPECT_EQ(test, 0, READ_ONCE(a->sk->sk_err));
-	sock_release(b);
+	nexus_kunit_release(test, b);
 	/* a still holds the dead peer, so that no new socket replaces it. */
 	KUNIT_EXPECT_PTR_EQ(test, bsk, nexus_sk(a->sk)->dgram_peer);
 	KUNIT_EXPECT_TRUE(test, nexus_sk(bsk)->dgram_closed);
@@ -301,7 +297,7 @@ static void peer_release_reports_error(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ECONNREFUSED, dg_send(a, NULL, "x", 1));
 	KUNIT_EXPECT_EQ(test, 0, READ_ONCE(a->sk->sk_err));	/* once */
 	KUNIT_EXPECT_EQ(test, -ECONNREFUSED, dg_send(a, NULL, "x", 1));
-	sock_release(a);
+	nexus_kunit_release(test, a);
 }
 
 /* ---- charging ---- */
@@ -327,8 +323,8 @@ static void queue_charges_and_uncharges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, NEXUS_NODE_LOCAL, from.snx_node);
 	KUNIT_EXPECT_EQ(test, 0U, nexus_sk(b->sk)->dgram_rbytes);
 	KUNIT_EXPECT_EQ(test, 0, sk_wmem_alloc_get(a->sk));
-	sock_release(a);
-	sock_release(b);
+	nexus_kunit_release(test, a);
+	nexus_kunit_release(test, b);
 }
 
 static void queue_length_bound(struct kunit *test)
@@ -353,9 +349,9 @@ static void queue_length_bound(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 1, dg_send(a, &to, "q", 1));
 	WRITE_ONCE(nn->dgram_qlen, saved);
 	/* Releasing a receiver with a full queue frees everything. */
-	sock_release(b);
+	nexus_kunit_release(test, b);
 	KUNIT_EXPECT_EQ(test, 0, sk_wmem_alloc_get(a->sk));
-	sock_release(a);
+	nexus_kunit_release(test, a);
 }
 
 static void lookup_all_holds(struct kunit *test)
@@ -377,7 +373,7 @@ static void lookup_all_holds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, before + 1, refcount_read(&b->sk->sk_refcnt));
 	if (found[0])
 		sock_put(found[0]);
-	sock_release(b);
+	nexus_kunit_release(test, b);
 }
 
 static struct kunit_case nexus_dgram_cases[] = {
