@@ -233,7 +233,7 @@ static int nexus_create(struct net *net, struct socket *sock, int protocol,
 {
 	const struct proto_ops *ops;
 
-	if (protocol && protocol != PF_NEXUS)
+	if (protocol && protocol != nexus_family)
 		return -EPROTONOSUPPORT;
 
 	switch (sock->type) {
@@ -353,4 +353,5 @@ module_exit(nexus_exit);
 
 MODULE_DESCRIPTION("AF_NEXUS: local IPC sockets addressed by (node, port)");
 MODULE_LICENSE("GPL");
+/* With family=N, on-demand loading needs "alias net-pf-N nexus" too. */
 MODULE_ALIAS_NETPROTO(AF_NEXUS);

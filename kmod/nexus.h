@@ -30,7 +30,15 @@
 #include "../uapi/linux/nexus.h"
 #include "compat.h"
 
-/* The address family number in use (module parameter "family"). */
+/*
+ * The address family number in use (module parameter "family", default
+ * AF_NEXUS): the slot registered, sk_family (SO_DOMAIN), the protocol
+ * number socket() accepts besides 0, and snx_family of every address in
+ * and out. Two things stay 22 (AF_NEXUS), fixed at build time: the
+ * on-demand module alias net-pf-22, and the .family of the const proto_ops
+ * tables (6.1 reads it only to compare with PF_UNIX, in scm.c; the slot
+ * comes from net_proto_family.family).
+ */
 extern int nexus_family;
 
 /*
