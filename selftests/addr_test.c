@@ -67,19 +67,11 @@ static int fill_rlimit(void *arg)
 
 TEST(unprivileged_user_bounded_by_rlimit)
 {
-	int to_child[2], to_parent[2], pipes[2], fd;
-	char c;
-	pid_t pid;
+	struct nx_peer hog;
+	int fd;
 
-	ASSERT_EQ(0, pipe(to_child));
-	ASSERT_EQ(0, pipe(to_parent));
-	pipes[0] = to_child[0];
-	pipes[1] = to_parent[1];
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(fill_rlimit(pipes));
-	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	ASSERT_EQ(0, nx_peer_start(&hog, fill_rlimit));
+	ASSERT_EQ(0, nx_peer_recv(&hog, NULL, 0));
 	/* The hog holds ~4096 bound sockets; others are unaffected. */
 	EXPECT_EQ(0, nx_run(other_user_binds, NULL));
 	fd = nx_socket(SOCK_SEQPACKET);
@@ -87,8 +79,8 @@ TEST(unprivileged_user_bounded_by_rlimit)
 	EXPECT_EQ(0, nx_bind(fd, 0, 80));
 	EXPECT_EQ(-1, nx_bind(nx_socket(SOCK_DGRAM), 0, 20000));
 	EXPECT_EQ(EADDRINUSE, errno);		/* the hog's */
-	ASSERT_EQ(1, write(to_child[1], &c, 1));
-	EXPECT_EQ(0, nx_wait(pid));
+	ASSERT_EQ(0, nx_peer_go(&hog));
+	EXPECT_EQ(0, nx_peer_end(&hog));
 	close(fd);
 	/* Its ports were freed when it exited. */
 	fd = nx_socket(SOCK_DGRAM);

@@ -209,6 +209,27 @@ TEST_F(flow, sndbuf_limits_sender)
 
 /* ---- blocking senders ---- */
 
+/*
+ * The receiver's buffer down to 4 KiB and filled by @fd (100-byte
+ * datagrams to @port): 0, or the step that failed.
+ */
+static int fill_small(int rcv, int fd, unsigned int port)
+{
+	if (set_int(rcv, SOL_SOCKET, SO_RCVBUF, 4096))
+		return 1;
+	return fill(fd, port, 100) > 0 ? 0 : 2;
+}
+
+/* Start @fn(@arg); 200 ms later it must still sleep (@done unset). */
+static int start_sleeper(pthread_t *th, void *(*fn)(void *), void *arg,
+			 volatile int *done)
+{
+	if (pthread_create(th, NULL, fn, arg))
+		return 1;
+	usleep(200000);
+	return *done ? 2 : 0;
+}
+
 struct sender {
 	int fd;
 	unsigned int port;	/* 0: send(), else sendto() */
@@ -238,21 +259,31 @@ static int wait_done(struct sender *s, int ms)
 	return s->done;
 }
 
+/* After wait_done(): join the sender thread; its send()'s result. */
+static long sender_ret(pthread_t th, struct sender *s)
+{
+	pthread_join(th, NULL);
+	return s->ret;
+}
+
+/* Close the receiver (waking its senders) and bind a fresh one. */
+static void replace_receiver(FIXTURE_DATA(flow) *self)
+{
+	close(self->rcv);
+	self->rcv = dg_bound();
+}
+
 TEST_F(flow, blocking_sender_woken_by_drain)
 {
 	struct sender s = { .fd = self->snd };
 	char buf[16];
 	pthread_t th;
 
-	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 4096));
-	ASSERT_LT(0, fill(self->snd, self->port, 100));
-	ASSERT_EQ(0, pthread_create(&th, NULL, send_thread, &s));
-	usleep(200000);
-	EXPECT_FALSE(s.done);		/* asleep */
+	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
+	ASSERT_EQ(0, start_sleeper(&th, send_thread, &s, &s.done));
 	ASSERT_EQ(100, recv(self->rcv, buf, sizeof(buf), MSG_TRUNC));
 	EXPECT_TRUE(wait_done(&s, 5000));
-	pthread_join(th, NULL);
-	EXPECT_EQ(7, s.ret);
+	EXPECT_EQ(7, sender_ret(th, &s));
 }
 
 TEST_F(flow, peer_close_wakes_sleeping_sender)
@@ -261,16 +292,11 @@ TEST_F(flow, peer_close_wakes_sleeping_sender)
 	int outq = -1;
 	pthread_t th;
 
-	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 4096));
-	ASSERT_LT(0, fill(self->snd, self->port, 100));
-	ASSERT_EQ(0, pthread_create(&th, NULL, send_thread, &s));
-	usleep(200000);
-	EXPECT_FALSE(s.done);
-	close(self->rcv);
-	self->rcv = dg_bound();
+	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
+	ASSERT_EQ(0, start_sleeper(&th, send_thread, &s, &s.done));
+	replace_receiver(self);
 	EXPECT_TRUE(wait_done(&s, 5000));
-	pthread_join(th, NULL);
-	EXPECT_EQ(-ECONNREFUSED, s.ret);
+	EXPECT_EQ(-ECONNREFUSED, sender_ret(th, &s));
 	/* The sender's memory came back with the receiver's queue. */
 	ASSERT_EQ(0, ioctl(self->snd, SIOCOUTQ, &outq));
 	EXPECT_EQ(0, outq);
@@ -283,16 +309,11 @@ TEST_F(flow, receiver_close_wakes_sendto_sender)
 	struct sender s = { .fd = other, .port = self->port };
 	pthread_t th;
 
-	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 4096));
-	ASSERT_LT(0, fill(other, self->port, 100));
-	ASSERT_EQ(0, pthread_create(&th, NULL, send_thread, &s));
-	usleep(200000);
-	EXPECT_FALSE(s.done);
-	close(self->rcv);
-	self->rcv = dg_bound();
+	ASSERT_EQ(0, fill_small(self->rcv, other, self->port));
+	ASSERT_EQ(0, start_sleeper(&th, send_thread, &s, &s.done));
+	replace_receiver(self);
 	EXPECT_TRUE(wait_done(&s, 5000));
-	pthread_join(th, NULL);
-	EXPECT_EQ(-ECONNREFUSED, s.ret);
+	EXPECT_EQ(-ECONNREFUSED, sender_ret(th, &s));
 	close(other);
 }
 
@@ -302,15 +323,11 @@ TEST_F(flow, receiver_shutdown_wakes_sender)
 	struct sender s = { .fd = self->snd };
 	pthread_t th;
 
-	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 4096));
-	ASSERT_LT(0, fill(self->snd, self->port, 100));
-	ASSERT_EQ(0, pthread_create(&th, NULL, send_thread, &s));
-	usleep(200000);
-	EXPECT_FALSE(s.done);
+	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
+	ASSERT_EQ(0, start_sleeper(&th, send_thread, &s, &s.done));
 	ASSERT_EQ(0, shutdown(self->rcv, SHUT_RD));
 	EXPECT_TRUE(wait_done(&s, 5000));
-	pthread_join(th, NULL);
-	EXPECT_EQ(-EPIPE, s.ret);
+	EXPECT_EQ(-EPIPE, sender_ret(th, &s));
 }
 
 TEST_F(flow, sndtimeo_eagain)
@@ -318,8 +335,7 @@ TEST_F(flow, sndtimeo_eagain)
 	struct timeval tv = { .tv_usec = 100000 };
 	struct timespec t0;
 
-	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 4096));
-	ASSERT_LT(0, fill(self->snd, self->port, 100));
+	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
 	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDTIMEO, &tv,
 				sizeof(tv)));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -339,15 +355,11 @@ TEST_F(flow, signal_interrupts_sleeping_sender)
 	pthread_t th;
 
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 4096));
-	ASSERT_LT(0, fill(self->snd, self->port, 100));
-	ASSERT_EQ(0, pthread_create(&th, NULL, send_thread, &s));
-	usleep(200000);
-	EXPECT_FALSE(s.done);
+	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
+	ASSERT_EQ(0, start_sleeper(&th, send_thread, &s, &s.done));
 	pthread_kill(th, SIGUSR1);
 	EXPECT_TRUE(wait_done(&s, 5000));
-	pthread_join(th, NULL);
-	EXPECT_EQ(-EINTR, s.ret);
+	EXPECT_EQ(-EINTR, sender_ret(th, &s));
 }
 
 /* ---- poll() on a connected sender ---- */
@@ -375,16 +387,13 @@ TEST_F(flow, pollout_follows_peer_room)
 	pthread_t th;
 
 	EXPECT_EQ(POLLOUT, poll_events(self->snd, POLLOUT, 0));
-	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 4096));
-	ASSERT_LT(0, fill(self->snd, self->port, 100));
+	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
 	EXPECT_EQ(0, poll_events(self->snd, POLLOUT, 0));
 	/* An unconnected socket cannot know its target: POLLOUT. */
 	EXPECT_EQ(POLLOUT, poll_events(other, POLLOUT, 0));
 	close(other);
 	/* A poll()er sleeping for POLLOUT is woken by the drain. */
-	ASSERT_EQ(0, pthread_create(&th, NULL, poll_thread, &p));
-	usleep(200000);
-	EXPECT_FALSE(p.done);
+	ASSERT_EQ(0, start_sleeper(&th, poll_thread, &p, &p.done));
 	ASSERT_EQ(100, recv(self->rcv, buf, sizeof(buf), 0));
 	pthread_join(th, NULL);
 	EXPECT_EQ(POLLOUT, p.revents);
@@ -396,13 +405,9 @@ TEST_F(flow, pollout_when_peer_closes)
 	struct poller p = { .fd = self->snd };
 	pthread_t th;
 
-	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 4096));
-	ASSERT_LT(0, fill(self->snd, self->port, 100));
-	ASSERT_EQ(0, pthread_create(&th, NULL, poll_thread, &p));
-	usleep(200000);
-	EXPECT_FALSE(p.done);
-	close(self->rcv);
-	self->rcv = dg_bound();
+	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
+	ASSERT_EQ(0, start_sleeper(&th, poll_thread, &p, &p.done));
+	replace_receiver(self);
 	pthread_join(th, NULL);
 	EXPECT_TRUE(p.revents & POLLERR);
 	/* A send would not block (it fails): writable. */
@@ -415,11 +420,8 @@ TEST_F(flow, pollout_after_reconnect)
 	int other = dg_bound();
 	pthread_t th;
 
-	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 4096));
-	ASSERT_LT(0, fill(self->snd, self->port, 100));
-	ASSERT_EQ(0, pthread_create(&th, NULL, poll_thread, &p));
-	usleep(200000);
-	EXPECT_FALSE(p.done);
+	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
+	ASSERT_EQ(0, start_sleeper(&th, poll_thread, &p, &p.done));
 	ASSERT_EQ(0, nx_connect(self->snd, 0, nx_port(other)));
 	pthread_join(th, NULL);
 	EXPECT_EQ(POLLOUT, p.revents);

@@ -218,6 +218,21 @@ static pid_t fork_helper(void)
 }
 
 /*
+ * fork_helper() for a workload on the pair (@a, @b): the helper keeps @b
+ * (it closes @a), the sample keeps @a (it closes @b).
+ */
+static pid_t fork_peer(int a, int b)
+{
+	pid_t pid = fork_helper();
+
+	if (!pid)
+		close(a);
+	else if (pid > 0)
+		close(b);
+	return pid;
+}
+
+/*
  * The end of a helper that answered its last message: it must not close
  * its socket before the sample has read that answer (a datagram family may
  * report the peer's close before queued data), so it waits to be killed.
@@ -512,6 +527,33 @@ static void res_phase(struct result *r, const char *name, double v)
 	r->phase_val[r->nphases++] = v;
 }
 
+/* A cycle of five phases timed by t[0..5]: add each phase to @ph. */
+static void add_phases(double ph[5], const uint64_t t[6])
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		ph[i] += t[i + 1] - t[i];
+}
+
+/*
+ * The mean of each phase over @n cycles less the clock's overhead, as the
+ * phases @names of @r; r->value is their sum.
+ */
+static void set_phases(struct result *r, double ph[5], int n,
+		       const char *const names[5])
+{
+	int i;
+
+	r->value = 0;
+	for (i = 0; i < 5; i++) {
+		ph[i] = ph[i] / n - clock_ovh;
+		r->value += ph[i];
+	}
+	for (i = 0; i < 5; i++)
+		res_phase(r, names[i], ph[i]);
+}
+
 static void res_extra(struct result *r, const char *name, double v)
 {
 	snprintf(r->extra[r->nextra], sizeof(r->extra[0]), "%s", name);
@@ -564,6 +606,9 @@ static void print_result(const char *w, int type, int f, int round,
 static int wl_conn_cycle(int f, int type, struct result *r)
 {
 	int n = scaled(200), warm = 10, i, l;
+	static const char *const names[5] = {
+		"socket", "connect", "accept", "close_cli", "close_srv"
+	};
 	double ph[5] = { 0 };
 	struct addr a;
 
@@ -571,45 +616,32 @@ static int wl_conn_cycle(int f, int type, struct result *r)
 	if (l < 0)
 		return res_na(r, "listener");
 	for (i = -warm; i < n; i++) {
-		uint64_t t0, t1, t2, t3, t4, t5;
+		uint64_t t[6];
 		int c, s;
 
 		if (i == -3)
 			trace_on(1);
 		if (i == 0)
 			trace_on(0);
-		t0 = now_ns();
+		t[0] = now_ns();
 		c = mk_socket(f, type);
-		t1 = now_ns();
+		t[1] = now_ns();
 		if (c < 0 || do_connect(c, &a))
 			return res_na(r, "connect");
-		t2 = now_ns();
+		t[2] = now_ns();
 		s = do_accept(f, type, l);
-		t3 = now_ns();
+		t[3] = now_ns();
 		if (s < 0)
 			return res_na(r, "accept");
 		close(c);
-		t4 = now_ns();
+		t[4] = now_ns();
 		close(s);
-		t5 = now_ns();
+		t[5] = now_ns();
 		if (i < 0)
 			continue;
-		ph[0] += t1 - t0;
-		ph[1] += t2 - t1;
-		ph[2] += t3 - t2;
-		ph[3] += t4 - t3;
-		ph[4] += t5 - t4;
+		add_phases(ph, t);
 	}
-	r->value = 0;
-	for (i = 0; i < 5; i++) {
-		ph[i] = ph[i] / n - clock_ovh;
-		r->value += ph[i];
-	}
-	res_phase(r, "socket", ph[0]);
-	res_phase(r, "connect", ph[1]);
-	res_phase(r, "accept", ph[2]);
-	res_phase(r, "close_cli", ph[3]);
-	res_phase(r, "close_srv", ph[4]);
+	set_phases(r, ph, n, names);
 	strcpy(r->unit, "ns/cycle");
 	close(l);
 	return 0;
@@ -630,18 +662,16 @@ static int pingpong(int f, int type, size_t size, struct result *r)
 	if (send_all(a, buf, size) || recv_msg(b, type, buf, size) ||
 	    send_all(b, buf, size) || recv_msg(a, type, buf, size))
 		return res_na(r, "send/recv");
-	pid = fork_helper();
+	pid = fork_peer(a, b);
 	if (pid < 0)
 		return res_na(r, "fork");
 	if (!pid) {
-		close(a);
 		for (i = 0; i < n + warm; i++)
 			if (recv_msg(b, type, buf, size) ||
 			    send_all(b, buf, size))
 				_exit(1);
 		helper_idle();
 	}
-	close(b);
 	for (i = -warm; i < n; i++) {
 		if (!i)
 			t0 = now_ns();
@@ -679,14 +709,13 @@ static int wl_stream_tput(int f, int type, struct result *r)
 
 	if (mk_pair(f, type, &a, &b))
 		return res_na(r, "connected pair");
-	pid = fork_helper();
+	pid = fork_peer(a, b);
 	if (pid < 0)
 		return res_na(r, "fork");
 	if (!pid) {
 		size_t want = chunk * (n + warm), got = 0;
 		int acked = 0;
 
-		close(a);
 		while (got < want) {
 			ssize_t k = recv(b, buf, chunk, 0);
 
@@ -703,7 +732,6 @@ static int wl_stream_tput(int f, int type, struct result *r)
 			_exit(1);
 		helper_idle();
 	}
-	close(b);
 	for (i = -warm; i < n; i++) {
 		if (!i) {
 			/* Wait until the warm-up bytes are consumed. */
@@ -741,11 +769,10 @@ static int wl_msg_tput(int f, int type, struct result *r)
 			      "connected pair");
 	if (send_all(a, buf, size) || recv_msg(b, type, buf, size))
 		return res_na(r, "send/recv");
-	pid = fork_helper();
+	pid = fork_peer(a, b);
 	if (pid < 0)
 		return res_na(r, "fork");
 	if (!pid) {
-		close(a);
 		for (i = 0; i < nwin + warm; i++) {
 			for (j = 0; j < win; j++)
 				if (recv(b, buf, sizeof(buf), 0) != size)
@@ -755,7 +782,6 @@ static int wl_msg_tput(int f, int type, struct result *r)
 		}
 		helper_idle();
 	}
-	close(b);
 	for (i = -warm; i < nwin; i++) {
 		if (!i)
 			t0 = now_ns();
@@ -872,50 +898,40 @@ static int wl_storm(int f, int type, struct result *r)
 static int bind_connect_round(int f, int type, int l, const struct addr *la,
 			      int n, unsigned int *next, struct result *r)
 {
+	static const char *const names[5] = {
+		"socket", "bind", "connect", "accept", "close"
+	};
 	double ph[5] = { 0 };
 	int i;
 
 	for (i = 0; i < n; i++) {
-		uint64_t t0, t1, t2, t3, t4, t5;
+		uint64_t t[6];
 		struct addr ca;
 		int c, s;
 
 		addr_explicit(f, (*next)++, &ca);
-		t0 = now_ns();
+		t[0] = now_ns();
 		c = mk_socket(f, type);
 		if (c < 0)
 			return res_na(r, "socket");
-		t1 = now_ns();
+		t[1] = now_ns();
 		if (bind(c, (struct sockaddr *)&ca.ss, ca.len))
 			return res_na(r, "bind");
-		t2 = now_ns();
+		t[2] = now_ns();
 		if (do_connect(c, la))
 			return res_na(r, "connect");
-		t3 = now_ns();
+		t[3] = now_ns();
 		s = do_accept(f, type, l);
 		if (s < 0)
 			return res_na(r, "accept");
-		t4 = now_ns();
+		t[4] = now_ns();
 		close(c);
 		close(s);
-		t5 = now_ns();
-		ph[0] += t1 - t0;
-		ph[1] += t2 - t1;
-		ph[2] += t3 - t2;
-		ph[3] += t4 - t3;
-		ph[4] += t5 - t4;
-	}
-	r->value = 0;
-	for (i = 0; i < 5; i++) {
-		ph[i] = ph[i] / n - clock_ovh;
-		r->value += ph[i];
+		t[5] = now_ns();
+		add_phases(ph, t);
 	}
 	r->nphases = 0;
-	res_phase(r, "socket", ph[0]);
-	res_phase(r, "bind", ph[1]);
-	res_phase(r, "connect", ph[2]);
-	res_phase(r, "accept", ph[3]);
-	res_phase(r, "close", ph[4]);
+	set_phases(r, ph, n, names);
 	strcpy(r->unit, "ns/cycle");
 	return 0;
 }

@@ -48,6 +48,88 @@ static inline int nx_run(int (*fn)(void *), void *arg)
 	return nx_wait(pid);
 }
 
+/*
+ * A child in lockstep with the test, over two pipes: the child reads what
+ * the test sends on pipes[0] and writes to the test on pipes[1] (a byte,
+ * or a value, per step). The test waits for a step with nx_peer_recv(),
+ * lets the child go on with nx_peer_go() and takes its exit status with
+ * nx_peer_end().
+ */
+struct nx_peer {
+	pid_t pid;
+	int pipes[2];		/* the child's ends: read, write */
+	int to_child, from_child;	/* the test's ends */
+};
+
+/* The pipes; 0 or -1. */
+static inline int nx_peer_pipes(struct nx_peer *p)
+{
+	int down[2], up[2];
+
+	p->pid = -1;
+	if (pipe(down))
+		return -1;
+	if (pipe(up)) {
+		close(down[0]);
+		close(down[1]);
+		return -1;
+	}
+	p->pipes[0] = down[0];
+	p->to_child = down[1];
+	p->pipes[1] = up[1];
+	p->from_child = up[0];
+	return 0;
+}
+
+/* After nx_peer_pipes(): fork a child that exits with fn(arg); 0 or -1. */
+static inline int nx_peer_fork(struct nx_peer *p, int (*fn)(void *), void *arg)
+{
+	p->pid = fork();
+	if (p->pid == 0)
+		_exit(fn(arg));
+	return p->pid < 0 ? -1 : 0;
+}
+
+/* Pipes and a child running fn(pipes); 0 or -1. */
+static inline int nx_peer_start(struct nx_peer *p, int (*fn)(void *))
+{
+	if (nx_peer_pipes(p))
+		return -1;
+	return nx_peer_fork(p, fn, p->pipes);
+}
+
+/* Receive @len bytes from the child (one byte when @buf is NULL); 0 or -1. */
+static inline int nx_peer_recv(struct nx_peer *p, void *buf, size_t len)
+{
+	char c;
+
+	if (!buf) {
+		buf = &c;
+		len = 1;
+	}
+	return read(p->from_child, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+/* Let the child go on: one byte; 0 or -1. */
+static inline int nx_peer_go(struct nx_peer *p)
+{
+	char c = 0;
+
+	return write(p->to_child, &c, 1) == 1 ? 0 : -1;
+}
+
+/* The child's exit status (see nx_wait()); closes the pipes. */
+static inline int nx_peer_end(struct nx_peer *p)
+{
+	int rc = nx_wait(p->pid);
+
+	close(p->pipes[0]);
+	close(p->pipes[1]);
+	close(p->to_child);
+	close(p->from_child);
+	return rc;
+}
+
 /* In a child: become @uid/@gid of the current user namespace, no groups. */
 static inline int nx_become(uid_t uid, gid_t gid)
 {

@@ -213,34 +213,36 @@ static int read_in_own_userns(void *arg)
 	return 0;
 }
 
+/* In a child: hold a socket bound as uid 1234, send its inode, wait. */
+static int hold_as_user(void *arg)
+{
+	unsigned long ino;
+	int *p = arg, fd;
+	char c;
+
+	if (nx_become(1234, 1234))
+		return NX_FAIL(90);
+	fd = nx_socket(SOCK_DGRAM);
+	if (fd < 0 || nx_bind(fd, 0, 7200))
+		return NX_FAIL(91);
+	ino = nx_inode(fd);
+	if (write(p[1], &ino, sizeof(ino)) != sizeof(ino))
+		return NX_FAIL(92);
+	if (read(p[0], &c, 1) != 1)
+		return NX_FAIL(93);
+	return 0;
+}
+
 TEST(uid_in_reader_user_namespace)
 {
-	int to_parent[2], to_child[2];
+	struct nx_peer child;
 	unsigned long inos[2];
 	struct line l;
 	char *text;
-	pid_t pid;
-	char c = 0;
 	int fd;
 
-	ASSERT_EQ(0, pipe(to_parent));
-	ASSERT_EQ(0, pipe(to_child));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		if (nx_become(1234, 1234))
-			_exit(NX_FAIL(90));
-		fd = nx_socket(SOCK_DGRAM);
-		if (fd < 0 || nx_bind(fd, 0, 7200))
-			_exit(NX_FAIL(91));
-		inos[0] = nx_inode(fd);
-		if (write(to_parent[1], &inos[0], sizeof(inos[0])) != sizeof(inos[0]))
-			_exit(NX_FAIL(92));
-		if (read(to_child[0], &c, 1) != 1)
-			_exit(NX_FAIL(93));
-		_exit(0);
-	}
-	ASSERT_EQ(sizeof(inos[0]), read(to_parent[0], &inos[0], sizeof(inos[0])));
+	ASSERT_EQ(0, nx_peer_start(&child, hold_as_user));
+	ASSERT_EQ(0, nx_peer_recv(&child, &inos[0], sizeof(inos[0])));
 	fd = nx_socket(SOCK_DGRAM);
 	ASSERT_LE(0, fd);
 	inos[1] = nx_inode(fd);
@@ -255,8 +257,8 @@ TEST(uid_in_reader_user_namespace)
 	free(text);
 	EXPECT_EQ(0, nx_run(read_in_own_userns, inos));
 
-	ASSERT_EQ(1, write(to_child[1], &c, 1));
-	EXPECT_EQ(0, nx_wait(pid));
+	ASSERT_EQ(0, nx_peer_go(&child));
+	EXPECT_EQ(0, nx_peer_end(&child));
 	close(fd);
 }
 
@@ -351,32 +353,26 @@ static int own_sockets_only(void *arg)
 
 TEST(per_namespace)
 {
-	int to_parent[2], to_child[2];
 	unsigned long arg[4], inner;
 	int fd = nx_socket(SOCK_STREAM);
+	struct nx_peer child;
 	char *text;
-	pid_t pid;
-	char c = 0;
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, nx_bind(fd, 0, 7300));
-	ASSERT_EQ(0, pipe(to_parent));
-	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, nx_peer_pipes(&child));
 	arg[0] = nx_inode(fd);
-	arg[2] = to_parent[1];
-	arg[3] = to_child[0];
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(own_sockets_only(arg));
-	ASSERT_EQ(sizeof(inner), read(to_parent[0], &inner, sizeof(inner)));
+	arg[2] = child.pipes[1];
+	arg[3] = child.pipes[0];
+	ASSERT_EQ(0, nx_peer_fork(&child, own_sockets_only, arg));
+	ASSERT_EQ(0, nx_peer_recv(&child, &inner, sizeof(inner)));
 	text = slurp(PROC_NEXUS, 4096, NULL);
 	ASSERT_NE(NULL, text);
 	EXPECT_TRUE(find_inode(text, arg[0], NULL));
 	EXPECT_FALSE(find_inode(text, inner, NULL));
 	free(text);
-	ASSERT_EQ(1, write(to_child[1], &c, 1));
-	EXPECT_EQ(0, nx_wait(pid));
+	ASSERT_EQ(0, nx_peer_go(&child));
+	EXPECT_EQ(0, nx_peer_end(&child));
 	close(fd);
 }
 
@@ -492,19 +488,10 @@ static int wait_in_netns(void *arg)
 
 TEST(rmmod_removes_entries)
 {
-	int to_child[2], to_parent[2], pipes[2];
-	char c = 0;
-	pid_t pid;
+	struct nx_peer child;
 
-	ASSERT_EQ(0, pipe(to_child));
-	ASSERT_EQ(0, pipe(to_parent));
-	pipes[0] = to_child[0];
-	pipes[1] = to_parent[1];
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(wait_in_netns(pipes));
-	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	ASSERT_EQ(0, nx_peer_start(&child, wait_in_netns));
+	ASSERT_EQ(0, nx_peer_recv(&child, NULL, 0));
 
 	ASSERT_EQ(0, nx_rmmod());
 	EXPECT_NE(0, access(PROC_NEXUS, F_OK));
@@ -514,13 +501,13 @@ TEST(rmmod_removes_entries)
 	ASSERT_EQ(0, nx_insmod(NULL));
 	EXPECT_EQ(0, access(PROC_NEXUS, R_OK));
 
-	ASSERT_EQ(1, write(to_child[1], &c, 1));
-	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	ASSERT_EQ(0, nx_peer_go(&child));
+	ASSERT_EQ(0, nx_peer_recv(&child, NULL, 0));
 	/* While the child's namespace is alive, and after it is gone. */
 	ASSERT_EQ(0, nx_rmmod());
 	ASSERT_EQ(0, nx_insmod(NULL));
-	ASSERT_EQ(1, write(to_child[1], &c, 1));
-	EXPECT_EQ(0, nx_wait(pid));
+	ASSERT_EQ(0, nx_peer_go(&child));
+	EXPECT_EQ(0, nx_peer_end(&child));
 	ASSERT_EQ(0, nx_rmmod());
 	ASSERT_EQ(0, nx_insmod(NULL));
 }

@@ -545,24 +545,15 @@ static int write_and_hold(void *arg)
 
 TEST(sysctls_per_namespace)
 {
-	int to_child[2], to_parent[2], pipes[2];
-	pid_t pid;
-	char c = 0;
+	struct nx_peer writer;
 
-	ASSERT_EQ(0, pipe(to_child));
-	ASSERT_EQ(0, pipe(to_parent));
-	pipes[0] = to_child[0];
-	pipes[1] = to_parent[1];
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(write_and_hold(pipes));
-	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	ASSERT_EQ(0, nx_peer_start(&writer, write_and_hold));
+	ASSERT_EQ(0, nx_peer_recv(&writer, NULL, 0));
 	/* The child's namespace has its values; this one and a new one not. */
 	EXPECT_EQ(0, check_defaults(NULL));
 	EXPECT_EQ(0, run_netns(check_defaults));
-	ASSERT_EQ(1, write(to_child[1], &c, 1));
-	EXPECT_EQ(0, nx_wait(pid));
+	ASSERT_EQ(0, nx_peer_go(&writer));
+	EXPECT_EQ(0, nx_peer_end(&writer));
 }
 
 TEST_HARNESS_MAIN
