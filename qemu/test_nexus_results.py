@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Tests of the result protocol reader (qemu/nexus_results.py) and of the
-three tools that use it, on recorded logs in qemu/testdata/:
+three tools that use it, on logs in qemu/testdata/. The selftest output and
+the console lines are recorded from a stock-kernel boot (cut where a case
+needs it); the KUnit sections (6.1's debugfs format), the WARNING, the bench
+and the conformance lines are written in the formats their writers use.
 
   pass/         a complete boot: KUnit suites (one with a truncated debugfs
                 log), two selftests, rmmod, taint, done
