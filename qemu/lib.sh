@@ -38,10 +38,13 @@ ensure_host_packages() {
 		die "apt-get install failed"
 }
 
-# The stock kernel's vsock loopback stack, loaded in the guest before
-# nexus.ko (for the conformance matrix and the benchmarks); paths under
-# lib/modules/KREL/kernel/. NEXUS_STOCK_EXTRA overrides the list.
-NEXUS_STOCK_EXTRA=${NEXUS_STOCK_EXTRA-net/vmw_vsock/vsock.ko net/vmw_vsock/vmw_vsock_virtio_transport_common.ko net/vmw_vsock/vsock_loopback.ko}
+# Modules of the stock kernel loaded in the guest before nexus.ko, in
+# dependency order (`modinfo -F depends`), paths under
+# lib/modules/KREL/kernel/: the vsock loopback stack (the conformance matrix
+# and the benchmarks), and AF_TIPC, SCTP (with libcrc32c and the crc32c it
+# asks the crypto API for) and AF_QIPCRTR for the conformance matrix. The
+# debug kernel has all of them built in. NEXUS_STOCK_EXTRA overrides the list.
+NEXUS_STOCK_EXTRA=${NEXUS_STOCK_EXTRA-net/vmw_vsock/vsock.ko net/vmw_vsock/vmw_vsock_virtio_transport_common.ko net/vmw_vsock/vsock_loopback.ko net/ipv4/udp_tunnel.ko net/ipv6/ip6_udp_tunnel.ko net/tipc/tipc.ko crypto/crc32c_generic.ko lib/libcrc32c.ko net/sctp/sctp.ko net/qrtr/qrtr.ko}
 
 # initramfs.sh -x arguments for those modules of the modules dir $1, one
 # word a line (read them with mapfile).

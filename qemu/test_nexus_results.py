@@ -262,12 +262,14 @@ class Tools(unittest.TestCase):
         path = os.path.join(DATA, "conformance", "results.log")
         release, out, mism = conf.read_run("stock", path)
         self.assertEqual(release, "6.1.0-57-amd64")
-        # Only the conformance_test section counts; CR is gone.
+        # Only the sections of the two conformance binaries count; CR is
+        # gone.
         self.assertEqual(out, {
             ("connect-ok", "nexus-stream"): "0",
             ("connect-refused", "nexus-stream"): "ECONNREFUSED",
             ("connect-refused", "unix-stream"): "ECONNREFUSED",
-            ("connect-ok", "unix-stream"): "EINVAL"})
+            ("connect-ok", "unix-stream"): "EINVAL",
+            ("connect-refused", "tipc-stream"): "ECONNREFUSED"})
         self.assertEqual(mism, {("connect-ok", "unix-stream"): "0"})
         with self.assertRaises(conf.Error):
             conf.read_run("stock", os.path.join(DATA, "truncated", "results.log"))
