@@ -402,12 +402,17 @@ static int nexus_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
 	struct sock *sk = sock->sk;
 	struct sk_buff *skb;
 	size_t copied;
+	int off = -1;	/* no peek offset: a peeked empty datagram stays next */
 	int err;
 
 	if (flags & (MSG_OOB | MSG_ERRQUEUE))
 		return -EOPNOTSUPP;
 
-	skb = skb_recv_datagram(sk, flags, &err);
+	/*
+	 * Not skb_recv_datagram(): it peeks at offset 0, which skips a
+	 * zero-length datagram that was peeked before.
+	 */
+	skb = __skb_recv_datagram(sk, &sk->sk_receive_queue, flags, &off, &err);
 	if (!skb) {
 		/* Shut down for reading: end of file, blocking or not. */
 		if (err == -EAGAIN &&

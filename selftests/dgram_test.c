@@ -646,6 +646,23 @@ TEST_F(dg, peek)
 	EXPECT_EQ(3, recv(self->rcv, buf, sizeof(buf), 0));
 }
 
+/* A zero-length datagram stays the next one however often it is peeked. */
+TEST_F(dg, peek_zero_length_twice)
+{
+	char buf[16];
+
+	ASSERT_EQ(0, nx_connect(self->snd, 0, self->port));
+	ASSERT_EQ(0, send(self->snd, "", 0, 0));
+	ASSERT_EQ(3, send(self->snd, "bye", 3, 0));
+	EXPECT_EQ(0, recv(self->rcv, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT));
+	EXPECT_EQ(0, recv(self->rcv, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT));
+	EXPECT_EQ(0, recv(self->rcv, buf, sizeof(buf), MSG_PEEK | MSG_TRUNC));
+	EXPECT_EQ(0, recv(self->rcv, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(3, recv(self->rcv, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT));
+	EXPECT_EQ(3, recv(self->rcv, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT));
+	EXPECT_EQ(3, recv(self->rcv, buf, sizeof(buf), MSG_DONTWAIT));
+}
+
 TEST_F(dg, recvfrom_address_and_short_addrlen)
 {
 	struct sockaddr_nx from;
