@@ -360,4 +360,6 @@ module_exit(nexus_exit);
 
 MODULE_DESCRIPTION("AF_NEXUS: local IPC sockets addressed by (node, port)");
 MODULE_LICENSE("GPL");
+/* Also PACKAGE_VERSION in dkms.conf (qemu/dkms-check.sh compares them). */
+MODULE_VERSION("0.1");
 MODULE_ALIAS_NETPROTO(AF_NEXUS);
