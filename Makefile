@@ -5,8 +5,10 @@
 #   make                 build nexus.ko for the running kernel (or KDIR=...)
 #   make run             boot Debian's stock kernel in QEMU with nexus loaded
 #                        and run the demo (installs what is missing)
-#   make check           build everything, run KUnit and the selftests on the
-#                        debug and the stock kernel in QEMU; fails when
+#   make check           build everything, run the selftests on the kernel
+#                        matrix in QEMU (debug 6.1 with KUnit, Debian 12's,
+#                        13's and sid's stock kernels, NEXUS_KERNELS= picks)
+#                        and DKMS in the trixie and sid chroots; fails when
 #                        docs/conformance.md is not what the boots produce
 #   make conformance     run the connect() conformance matrix on both kernels
 #                        in QEMU and regenerate docs/conformance.md

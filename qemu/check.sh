@@ -81,13 +81,14 @@ declare -A image kdir root moddir desc
 for k in $kernels; do
 	case $k in
 	debug)
-		d=$("$QEMU_DIR/kernel-debug.sh")
+		d=$("$QEMU_DIR/kernel-debug.sh") || die "no debug kernel"
 		image[debug]="$d/arch/x86/boot/bzImage"
 		kdir[debug]=$d
 		desc[debug]="6.1 debug build, host gcc"
 		;;
 	stock)
-		eval "$("$QEMU_DIR/kernel-stock.sh")"
+		env=$("$QEMU_DIR/kernel-stock.sh") || die "no stock kernel"
+		eval "$env"
 		image[stock]=$VMLINUZ
 		kdir[stock]=$KDIR
 		moddir[stock]=$MODDIR
@@ -97,11 +98,13 @@ for k in $kernels; do
 		# A Debian suite's stock kernel, its module built in the
 		# suite's chroot. Another suite (forky, ...) is one more name
 		# in this case.
-		eval "$("$QEMU_DIR/kernel-stock.sh" "$k")"
+		env=$("$QEMU_DIR/kernel-stock.sh" "$k") || die "no $k kernel"
+		eval "$env"
 		image[$k]=$VMLINUZ
 		moddir[$k]=$MODDIR
 		stock_krel=$KREL
-		eval "$("$QEMU_DIR/chroot.sh" "$k" "$build/$k/root")"
+		env=$("$QEMU_DIR/chroot.sh" "$k" "$build/$k/root") || die "no $k chroot"
+		eval "$env"
 		[ "$KREL" = "$stock_krel" ] ||
 			die "$k: the chroot's headers are for $KREL, the stock kernel is $stock_krel"
 		root[$k]=$CHROOT

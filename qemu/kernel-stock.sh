@@ -64,8 +64,28 @@ resolve() {
 		pkgs=$img
 		dir="$NEXUS_CACHE/stock-$suite-$abi-$ver"
 	fi
+	# Newer images are split (sid, 7.x): linux-image-KREL only depends on
+	# linux-binary-KREL (vmlinuz), linux-modules-KREL, linux-base-KREL of
+	# the same version; fetch those too.
+	local d
+	for d in $(apt-cache "${suite_aptopts[@]}" show --no-all-versions "$img" |
+		sed -n 's/^Depends: *//p' | tr ',' '\n' |
+		sed -n "s/^ *\(linux-[a-z]*-$krel\) (= $ver)\$/\1/p"); do
+		pkgs="$pkgs $d"
+	done
 	root="$dir/root"
 	kdir="$root/$root_kdir"
+}
+
+# The kernel image: boot/vmlinuz-KREL, or (split packages, 7.x)
+# usr/lib/modules/KREL/vmlinuz.
+find_vmlinuz() {
+	local f
+	for f in "$root/boot/vmlinuz-$krel" "$root/usr/lib/modules/$krel/vmlinuz" \
+		"$root/lib/modules/$krel/vmlinuz"; do
+		[ -f "$f" ] && { echo "$f"; return 0; }
+	done
+	return 0
 }
 
 # Point the headers into the cache and prove that they build a module.
@@ -118,7 +138,7 @@ fetch() {
 	for deb in "$dir"/debs/*.deb; do
 		dpkg -x "$deb" "$root"
 	done
-	[ -f "$root/boot/vmlinuz-$krel" ] || die "no vmlinuz in $img"
+	[ -n "$(find_vmlinuz)" ] || die "no vmlinuz in $pkgs"
 	# Merged /usr (trixie on): the package ships usr/lib/modules.
 	[ -d "$root/lib/modules/$krel" ] || [ -d "$root/usr/lib/modules/$krel" ] ||
 		die "no modules in $img"
@@ -130,7 +150,7 @@ fetch() {
 }
 
 run_fetch() {
-	export -f fetch check_kdir say die
+	export -f fetch check_kdir find_vmlinuz say die
 	export dir root kdir krel abi ver pkgs img root_kdir
 	aptopts="${suite_aptopts[*]}"
 	export aptopts
@@ -156,7 +176,7 @@ if [ -n "$root_kdir" ]; then
 else
 	printf 'KDIR=\n'
 fi
-printf 'VMLINUZ=%q\n' "$root/boot/vmlinuz-$krel"
+printf 'VMLINUZ=%q\n' "$(find_vmlinuz)"
 moddir="$root/lib/modules/$krel"
 [ -d "$moddir" ] || moddir="$root/usr/lib/modules/$krel"
 printf 'MODDIR=%q\n' "$moddir"
