@@ -78,6 +78,23 @@ ensure_host_packages
 # root when root is set), root (a chroot to build in), moddir (a stock
 # kernel's modules: its vsock stack is loaded first), desc (summary).
 declare -A image kdir root moddir desc
+# Debian suites whose stock kernel is tested, with the module built in the
+# suite's chroot. Another suite (forky, ...) is one more name here.
+debian_suites="trixie sid"
+is_suite() {
+	case " $debian_suites " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+# The chroots (network and disk bound) are made while the debug kernel
+# builds (CPU bound).
+declare -A chroot_pid
+for k in $kernels; do
+	if is_suite "$k"; then
+		mkdir -p "$build/$k"
+		"$QEMU_DIR/chroot.sh" "$k" "$build/$k/root" >"$build/$k/chroot.env" &
+		chroot_pid[$k]=$!
+	fi
+done
 for k in $kernels; do
 	case $k in
 	debug)
@@ -94,24 +111,24 @@ for k in $kernels; do
 		moddir[stock]=$MODDIR
 		desc[stock]="bookworm $KREL, host gcc"
 		;;
-	trixie | sid)
+	*)
+		is_suite "$k" ||
+			die "unknown kernel '$k' in NEXUS_KERNELS (debug, stock, $debian_suites)"
 		# A Debian suite's stock kernel, its module built in the
-		# suite's chroot. Another suite (forky, ...) is one more name
-		# in this case.
+		# suite's chroot.
 		env=$("$QEMU_DIR/kernel-stock.sh" "$k") || die "no $k kernel"
 		eval "$env"
 		image[$k]=$VMLINUZ
 		moddir[$k]=$MODDIR
 		stock_krel=$KREL
-		env=$("$QEMU_DIR/chroot.sh" "$k" "$build/$k/root") || die "no $k chroot"
-		eval "$env"
+		wait "${chroot_pid[$k]}" || die "no $k chroot"
+		eval "$(cat "$build/$k/chroot.env")"
 		[ "$KREL" = "$stock_krel" ] ||
 			die "$k: the chroot's headers are for $KREL, the stock kernel is $stock_krel"
 		root[$k]=$CHROOT
 		kdir[$k]=$CHROOT_KDIR
 		desc[$k]="$k $KREL, $CHROOT_CC"
 		;;
-	*) die "unknown kernel '$k' in NEXUS_KERNELS (debug, stock, trixie, sid)" ;;
 	esac
 	step_done "$k: kernel${root[$k]:+ and chroot}"
 done
