@@ -307,7 +307,7 @@ static int __init nexus_init(void)
 	}
 	nexus_family_ops.family = nexus_family;
 
-	nexus_wq = alloc_workqueue("nexus", 0, 0);
+	nexus_wq = alloc_workqueue("nexus", NEXUS_WQ_PERCPU, 0);
 	if (!nexus_wq)
 		return -ENOMEM;
 	err = nexus_port_table_init();
@@ -323,6 +323,13 @@ static int __init nexus_init(void)
 	if (err) {
 		pr_err("address family %d is already registered by another module; load nexus with family=N to use another slot\n",
 		       nexus_family);
+		/*
+		 * A taken slot is -EBUSY on every kernel: newer module
+		 * loaders turn an init's -EEXIST into -EBUSY themselves
+		 * (-EEXIST means "module already loaded" to init_module()).
+		 */
+		if (err == -EEXIST)
+			err = -EBUSY;
 		goto err_pernet;
 	}
 	pr_info("AF_NEXUS registered as address family %d\n", nexus_family);
@@ -353,5 +360,7 @@ module_exit(nexus_exit);
 
 MODULE_DESCRIPTION("AF_NEXUS: local IPC sockets addressed by (node, port)");
 MODULE_LICENSE("GPL");
+/* Also PACKAGE_VERSION in dkms.conf (qemu/dkms-check.sh compares them). */
+MODULE_VERSION("0.1");
 /* With family=N, on-demand loading needs "alias net-pf-N nexus" too. */
 MODULE_ALIAS_NETPROTO(AF_NEXUS);

@@ -60,4 +60,15 @@
 #define nexus_sk_uid(sk)	sock_i_uid(sk)
 #endif
 
+/*
+ * A workqueue names its kind from 6.17 on: WQ_PERCPU for the per-CPU kind
+ * that used to be the default (later kernels warn when a workqueue passes
+ * neither WQ_PERCPU nor WQ_UNBOUND). Before, per-CPU is what 0 means.
+ */
+#ifdef NEXUS_HAVE_WQ_PERCPU
+#define NEXUS_WQ_PERCPU		WQ_PERCPU
+#else
+#define NEXUS_WQ_PERCPU		0
+#endif
+
 #endif /* _NEXUS_COMPAT_H */

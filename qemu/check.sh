@@ -1,20 +1,34 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# `make check`: build nexus.ko for the debug kernel (KASAN, lockdep,
-# kmemleak, KUnit) and for Debian's stock kernel, build the selftests, boot
-# each kernel once in QEMU in check mode, and summarise.
+# `make check`: the kernel matrix. For each kernel, build nexus.ko for it,
+# boot it once in QEMU in check mode with the whole selftest suite (and
+# KUnit where the kernel has it), and summarise:
+#
+#   debug   Debian's 6.1 source with KASAN, lockdep, kmemleak, KUnit, ...
+#           (kernel-debug.sh), module built by the host's gcc
+#   stock   bookworm's (Debian 12) stock kernel (kernel-stock.sh), module
+#           built by the host's gcc against its headers
+#   trixie  Debian 13's and sid's stock kernels (kernel-stock.sh SUITE),
+#   sid     module built inside a minimal chroot of that suite
+#           (chroot.sh SUITE) by its own gcc against its own headers; then
+#           `dkms add/build/install` there must produce the same module
+#           (dkms-check.sh, one result per suite)
+#
+# The same rules everywhere: a failing test, a kernel report (WARN, BUG,
+# KASAN, lockdep, hung task, ...), a bad taint or a hang fails.
 #
 # The last line printed is always "N passed, N failed, N skipped" (KUnit
-# cases + selftests over both kernels, harness and kernel-report failures
-# included, one result for docs/conformance.md being up to date and one for
-# the tests of the result protocol reader); the
-# exit status is non-zero on any failure.
+# cases + selftests over all kernels, harness and kernel-report failures
+# included, the DKMS checks, one result for docs/conformance.md being up to
+# date and one for the tests of the result protocol reader); the exit
+# status is non-zero on any failure.
 #
 # Environment:
-#   NEXUS_KERNELS        kernels to test, default "stock debug"
-#   NEXUS_STOCK_EXTRA    stock modules (paths under lib/modules/KREL/kernel/)
-#                        loaded before nexus.ko; default the vsock loopback
-#                        stack, which the debug kernel has built in
+#   NEXUS_KERNELS        kernels to test, default "debug stock trixie sid"
+#   NEXUS_STOCK_EXTRA    modules (names; their dependencies are added) loaded
+#                        before nexus.ko on the stock kernels; default the
+#                        vsock loopback stack, tipc, sctp and qrtr, which the
+#                        debug kernel has built in (lib.sh)
 #   NEXUS_QEMU_TIMEOUT   seconds per boot (default 1200), ACCEL=kvm, ...
 #                        (see run-guest.sh)
 #   NEXUS_SRC            take Kbuild/kmod/uapi/selftests from this directory
@@ -22,18 +36,15 @@
 #   NEXUS_TESTS          only these selftests (names, e.g. "dgram_test
 #                        stream_data_test"); the conformance table check is
 #                        then skipped (counted as one skip)
-#   NEXUS_COMPILE        newer Debian suites whose kernel headers nexus is
-#                        compiled against (compile-newer.sh), default
-#                        "trixie sid"; each counts as one test (skipped when
-#                        the suite cannot be fetched)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernels=${NEXUS_KERNELS:-stock debug}
+kernels=${NEXUS_KERNELS:-debug stock trixie sid}
 src=${NEXUS_SRC:-$TOP_DIR}
 build="$TOP_DIR/build"
 total_p=0 total_f=0 total_s=0
 final_printed=0
+check_start=$SECONDS
 
 final_line() {
 	[ $final_printed = 1 ] && return
@@ -51,33 +62,82 @@ on_exit() {
 }
 trap on_exit EXIT
 
+# Seconds per step, printed at the end (cold and warm runs differ here).
+declare -a times=()
+step_start=$SECONDS
+step_done() {
+	times+=("$(printf '%5ds  %s' $((SECONDS - step_start)) "$1")")
+	step_start=$SECONDS
+}
+
 ensure_host_packages
 [ -f "$src/Kbuild" ] || die "no $src/Kbuild"
 [ -f "$src/selftests/Makefile" ] || die "no $src/selftests/Makefile"
 
 # ---- kernels ----
-declare -A image kdir
+# Per kernel: image (bzImage/vmlinuz), kdir (module build directory; inside
+# root when root is set), root (a chroot to build in), moddir (a stock
+# kernel's modules: its vsock stack is loaded first), desc (summary).
+declare -A image kdir root moddir desc
+# Debian suites whose stock kernel is tested, with the module built in the
+# suite's chroot. Another suite (forky, ...) is one more name here.
+debian_suites="trixie sid"
+is_suite() {
+	case " $debian_suites " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+# The chroots (network and disk bound) are made while the debug kernel
+# builds (CPU bound).
+declare -A chroot_pid
+for k in $kernels; do
+	if is_suite "$k"; then
+		mkdir -p "$build/$k"
+		"$QEMU_DIR/chroot.sh" "$k" "$build/$k/root" >"$build/$k/chroot.env" &
+		chroot_pid[$k]=$!
+	fi
+done
 for k in $kernels; do
 	case $k in
 	debug)
-		d=$("$QEMU_DIR/kernel-debug.sh")
+		d=$("$QEMU_DIR/kernel-debug.sh") || die "no debug kernel"
 		image[debug]="$d/arch/x86/boot/bzImage"
 		kdir[debug]=$d
+		desc[debug]="6.1 debug build, host gcc"
 		;;
 	stock)
-		eval "$("$QEMU_DIR/kernel-stock.sh")"
+		env=$("$QEMU_DIR/kernel-stock.sh") || die "no stock kernel"
+		eval "$env"
 		image[stock]=$VMLINUZ
 		kdir[stock]=$KDIR
-		stock_moddir=$MODDIR
+		moddir[stock]=$MODDIR
+		desc[stock]="bookworm $KREL, host gcc"
 		;;
-	*) die "unknown kernel '$k' in NEXUS_KERNELS (stock, debug)" ;;
+	*)
+		is_suite "$k" ||
+			die "unknown kernel '$k' in NEXUS_KERNELS (debug, stock, $debian_suites)"
+		# A Debian suite's stock kernel, its module built in the
+		# suite's chroot.
+		env=$("$QEMU_DIR/kernel-stock.sh" "$k") || die "no $k kernel"
+		eval "$env"
+		image[$k]=$VMLINUZ
+		moddir[$k]=$MODDIR
+		stock_krel=$KREL
+		wait "${chroot_pid[$k]}" || die "no $k chroot"
+		eval "$(cat "$build/$k/chroot.env")"
+		[ "$KREL" = "$stock_krel" ] ||
+			die "$k: the chroot's headers are for $KREL, the stock kernel is $stock_krel"
+		root[$k]=$CHROOT
+		kdir[$k]=$CHROOT_KDIR
+		desc[$k]="$k $KREL, $CHROOT_CC"
+		;;
 	esac
+	step_done "$k: kernel${root[$k]:+ and chroot}"
 done
 
-# ---- selftests (static binaries, the same for both kernels) ----
+# ---- selftests (static binaries, the same for every kernel) ----
 ksrc=$(linux_source_dir)
 if [ ! -f "$ksrc/.unpacked" ]; then
-	# kernel-debug.sh unpacks the source; NEXUS_KERNELS=stock alone does not.
+	# kernel-debug.sh unpacks the source; the stock kernels alone do not.
 	"$QEMU_DIR/kernel-src.sh" >/dev/null
 fi
 say "building selftests into $build/selftests"
@@ -92,47 +152,39 @@ for t in "$build"/selftests/*_test; do
 	tests+=(-t "$t")
 done
 [ ${#tests[@]} -gt 0 ] || die "the selftests build produced no $build/selftests/*_test"
+step_done "selftests"
 
-# ---- per kernel: module, initramfs, boot, parse ----
+# ---- per kernel: module (and DKMS), initramfs, boot ----
+declare -A dkms_result
 for k in $kernels; do
-	say "=== $k kernel ==="
-	NEXUS_SRC=$src "$QEMU_DIR/build-module.sh" "${kdir[$k]}" "$build/$k/module"
+	say "=== $k kernel (${desc[$k]}) ==="
+	rootarg=()
+	[ -n "${root[$k]:-}" ] && rootarg=(-r "${root[$k]}")
+	NEXUS_SRC=$src "$QEMU_DIR/build-module.sh" "${rootarg[@]}" "${kdir[$k]}" "$build/$k/module"
+	if [ -n "${root[$k]:-}" ]; then
+		dkms_result[$k]=$(NEXUS_SRC=$src "$QEMU_DIR/dkms-check.sh" "${root[$k]}" \
+			"${kdir[$k]#/usr/src/linux-headers-}" "$build/$k/module/nexus.ko" \
+			"$build/$k/dkms" || true)
+	fi
+	step_done "$k: module build${root[$k]:+ and dkms}"
 	mods=(-m "$build/$k/module/nexus.ko")
 	extra=() leak=()
 	[ -f "$build/$k/module/nexus_kunit.ko" ] &&
 		mods+=(-m "$build/$k/module/nexus_kunit.ko")
-	if [ "$k" = stock ]; then
-		mapfile -t extra < <(stock_extra_args "$stock_moddir")
+	if [ -n "${moddir[$k]:-}" ]; then
+		mapfile -t extra < <(stock_extra_args "${moddir[$k]}")
 	else
 		leak=(-l)
 	fi
 	"$QEMU_DIR/initramfs.sh" -o "$build/$k/initramfs.cpio.gz" "${mods[@]}" "${tests[@]}" "${extra[@]}"
 	"$QEMU_DIR/run-guest.sh" "${leak[@]}" -m check -k "${image[$k]}" \
 		-i "$build/$k/initramfs.cpio.gz" -d "$build/$k/boot" || true
-done
-
-# ---- compile-only checks against newer kernels' headers ----
-compile_results=()
-for suite in ${NEXUS_COMPILE-trixie sid}; do
-	say "=== compile against $suite's kernel headers ==="
-	compile_results+=("$(NEXUS_SRC=$src "$QEMU_DIR/compile-newer.sh" "$suite" \
-		"$build/compile-$suite" || true)")
+	step_done "$k: boot"
 done
 
 # Summaries after all boots, so they stay together at the end of the log.
 status=0
-if [ ${#compile_results[@]} -gt 0 ]; then
-	echo
-	echo "==== compile only (W=1, probes in kmod/probes/) ===="
-	for r in "${compile_results[@]}"; do
-		echo "  $r"
-		case $r in
-		*" ok") total_p=$((total_p + 1)) ;;
-		*" SKIP "*) total_s=$((total_s + 1)) ;;
-		*) total_f=$((total_f + 1)) ;;
-		esac
-	done
-fi
+declare -A kline
 for k in $kernels; do
 	echo
 	kflag=()
@@ -140,17 +192,36 @@ for k in $kernels; do
 	"$QEMU_DIR/parse-results.py" "$build/$k/boot" --label "$k" \
 		--counts "$build/$k/counts" "${kflag[@]}" || status=1
 	read -r p f s <"$build/$k/counts"
+	extra_note=
+	if [ -n "${dkms_result[$k]+set}" ]; then
+		echo "  ${dkms_result[$k]:-dkms FAIL (no result)}"
+		case ${dkms_result[$k]} in
+		*" ok"*) p=$((p + 1)) extra_note=", dkms ok" ;;
+		*) f=$((f + 1)) extra_note=", dkms FAILED" ;;
+		esac
+	fi
 	total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
+	kline[$k]=$(printf '%-7s %4d passed, %d failed, %d skipped%s  (%s)' \
+		"$k" "$p" "$f" "$s" "$extra_note" "${desc[$k]}")
 	echo "  logs: $build/$k/boot/{console,results}.log ($(cat "$build/$k/boot/seconds" 2>/dev/null || echo '?')s)"
 done
 # ---- docs/conformance.md must be what these boots produced (qemu/conformance.sh) ----
+# Every kernel of the matrix: AF_NEXUS cells strictly, other families'
+# changed cells reported.
 echo
 rm -f "$build/conformance.counts"
+conf_kernels=()
+for k in $kernels; do
+	case $k in kcsan) ;; *) conf_kernels+=("$k") ;; esac
+done
 if [ -n "${NEXUS_TESTS:-}" ]; then
 	echo "==== conformance table: not checked (NEXUS_TESTS is set) ===="
 	echo "0 0 1" >"$build/conformance.counts"
+elif [ ${#conf_kernels[@]} = 0 ]; then
+	echo "==== conformance table: not checked (no kernel of the table booted) ===="
+	echo "0 0 1" >"$build/conformance.counts"
 else
-	"$QEMU_DIR/conformance.sh" --check "$build/conformance.counts" $kernels || status=1
+	"$QEMU_DIR/conformance.sh" --check "$build/conformance.counts" "${conf_kernels[@]}" || status=1
 fi
 if [ -f "$build/conformance.counts" ]; then
 	read -r p f s <"$build/conformance.counts"
@@ -158,6 +229,7 @@ else
 	p=0 f=1 s=0
 fi
 total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
+step_done "summaries, conformance table"
 
 # ---- the result protocol reader on recorded logs (qemu/testdata/) ----
 echo
@@ -170,6 +242,16 @@ else
 	total_f=$((total_f + 1)) status=1
 fi
 
+echo
+echo "==== time per step ===="
+printf '  %s\n' "${times[@]}"
+printf '%7ds  make check\n' $((SECONDS - check_start))
+echo
+echo "==== kernels ===="
+for k in $kernels; do
+	echo "  ${kline[$k]}"
+done
+printf '  %-7s %4d passed, %d failed, %d skipped\n' conform "$p" "$f" "$s"
 echo
 [ $total_f = 0 ] || status=1
 final_line

@@ -28,7 +28,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 # The kernels the table shows, in its order (labels as check.sh knows them).
-CONFORMANCE_KERNELS="stock debug"
+CONFORMANCE_KERNELS="debug stock trixie sid"
 
 src=${NEXUS_SRC:-$TOP_DIR}
 build="$TOP_DIR/build"
