@@ -341,7 +341,7 @@ TEST_F(flow, sndtimeo_eagain)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	EXPECT_EQ(-1, send(self->snd, "x", 1, 0));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_LE(90, elapsed_ms(&t0));
+	EXPECT_LE(TIMEO_100MS_MIN_MS, elapsed_ms(&t0));
 }
 
 static void on_usr1(int sig)

@@ -144,4 +144,14 @@ static inline int nx_module_loaded(void)
 	return stat("/sys/module/nexus", &st) == 0;
 }
 
+/*
+ * The earliest, by the guest's CLOCK_MONOTONIC, that a 100 ms SO_RCVTIMEO or
+ * SO_SNDTIMEO wait may end. The wait is the kernel's own jiffies timer;
+ * under QEMU TCG on a loaded host it was seen to end after 86-88 ms of
+ * CLOCK_MONOTONIC (the tick and the clocksource drift apart under
+ * emulation), so the bound allows 20% rather than one tick. It still tells
+ * an honoured timeout from an early EAGAIN.
+ */
+#define TIMEO_100MS_MIN_MS	80
+
 #endif /* NEXUS_UTIL_H */
