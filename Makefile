@@ -10,6 +10,10 @@
 #                        docs/conformance.md is not what the boots produce
 #   make conformance     run the connect() conformance matrix on both kernels
 #                        in QEMU and regenerate docs/conformance.md
+#   make fuzz            run the syscall fuzzer (and the differential tester)
+#                        for FUZZ_SECONDS (default 60) on each kernel of
+#                        NEXUS_KERNELS (default stock and debug) in QEMU;
+#                        prints the operation counts
 #   make bench           AF_NEXUS against AF_UNIX, TCP and VSOCK on the stock
 #                        kernel in QEMU (docs/performance.md)
 #   make install         install nexus.ko (kbuild modules_install into
@@ -44,6 +48,10 @@ check:
 bench:
 	qemu/bench.sh
 
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) qemu/fuzz.sh
+
 conformance:
 	qemu/conformance.sh
 
@@ -64,4 +72,4 @@ install: modules
 	install -D -m 0644 uapi/linux/nexus.h $(DESTDIR)$(PREFIX)/include/linux/nexus.h
 	install -D -m 0644 docs/nexus.7 $(DESTDIR)$(PREFIX)/share/man/man7/nexus.7
 
-.PHONY: all modules clean run check conformance bench install
+.PHONY: all modules clean run check conformance bench fuzz install
