@@ -175,7 +175,10 @@ static int walk(struct __test_metadata *_metadata, const struct path *p,
 		struct ctx *x)
 {
 	int n, rc, err, r, failed = 0, absorbed = 0;
+	struct timespec t0, t1;
 	bool injected;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	for (n = 1; n <= MAX_POINTS; n++) {
 		r = p->setup(x);
@@ -222,8 +225,9 @@ static int walk(struct __test_metadata *_metadata, const struct path *p,
 		       p->name, MAX_POINTS);
 		return -1;
 	}
-	TH_LOG("fail-nth %s: %d fault points walked (%d failed the call, %d absorbed)",
-	       p->name, n - 1, failed, absorbed);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	TH_LOG("fail-nth %s: %d fault points walked (%d failed the call, %d absorbed) in %ld s",
+	       p->name, n - 1, failed, absorbed, (long)(t1.tv_sec - t0.tv_sec));
 	return n - 1;
 }
 
@@ -875,10 +879,17 @@ static int module_works(struct ctx *x)
 
 static int insmod_after(struct ctx *x, int err)
 {
+	struct stat st;
+
 	if (err) {
+		/*
+		 * Nothing of the family is left behind; the walk's last round
+		 * (no fault) is the load that then succeeds.
+		 */
 		CHK(!nx_module_loaded());
-		CHK(socket(AF_NEXUS, SOCK_DGRAM, 0) == -1 && errno == EAFNOSUPPORT);
-		CHK(insmod_call(x) == 0);
+		CHK(stat("/proc/net/nexus", &st) == -1 && errno == ENOENT);
+		CHK(stat(NX_SYSCTL(""), &st) == -1 && errno == ENOENT);
+		return 0;
 	}
 	CHK(nx_module_loaded());
 	return module_works(x);
@@ -1070,20 +1081,6 @@ TEST_F_TIMEOUT(fnth, proc_and_sysctl, 300)
 	}
 }
 
-TEST_F_TIMEOUT(fnth, module_load_unload, 600)
-{
-	struct path ins = { "module load", insmod_setup, insmod_call, insmod_after,
-			    close_all };
-	struct path rm = { "module unload", rmmod_setup, rmmod_call, rmmod_after,
-			   close_all };
-
-	NEED_FNTH();
-	ctx_close(&self->x);
-	ASSERT_LE(0, walk(_metadata, &ins, &self->x));
-	ASSERT_LE(0, walk(_metadata, &rm, &self->x));
-	ASSERT_TRUE(nx_module_loaded());
-}
-
 /* ---- network namespaces: creation, and exit with live sockets ---- */
 
 /* Sockets of every kind alive in the caller's namespace (on exit). */
@@ -1122,7 +1119,20 @@ static int ns_create_child(int n)
 	if (rc) {
 		errno = err;
 		CHK(injected);
-		CHK(clean_errno(err) || err == ENOSPC);
+		/*
+		 * Most fault points here are in the core's and other families'
+		 * pernet inits, whose failures say more than ENOMEM (ENODEV,
+		 * EEXIST, ENOSPC, ...): logged, not judged. What is judged is
+		 * nexus's state: the caller stays in its namespace with a
+		 * working family, and the next unshare() succeeds.
+		 */
+		if (!clean_errno(err))
+			fprintf(stderr, "#   netns create: fault %d: %s (not ENOMEM)\n",
+				n, strerror(err));
+		CHK(access("/proc/net/nexus", R_OK) == 0);
+		fd = nx_socket(SOCK_DGRAM);
+		CHK(fd >= 0 && nx_bind(fd, 0, 0) == 0);
+		close(fd);
 		CHK(unshare(CLONE_NEWNET) == 0);
 	}
 	/* A usable namespace with its own /proc and sysctls. */
@@ -1187,6 +1197,85 @@ TEST_F_TIMEOUT(fnth, netns_create_exit, 600)
 	/* The namespaces go away in the background: let them, then check. */
 	nx_msleep(500);
 	ASSERT_LE(0, socket_call(&self->x));
+}
+
+/*
+ * kmemleak after the module load walk. A failed load that reaches
+ * proto_register()'s kmem_cache_create() hits a leak of the core kernel's,
+ * not the module's: 6.1's sysfs_slab_add() does not put the kobject when
+ * kobject_init_and_add() fails, so the kobject's name (the cache's name,
+ * "NEXUS") is never freed. Scan now; any other suspect fails the test
+ * (whichever suite leaked it); then clear, so that the boot's own scan
+ * after the last suite still sees every later leak.
+ * Returns the number of suspects that are not that one, or -1.
+ */
+#define KMEMLEAK "/sys/kernel/debug/kmemleak"
+static int kmemleak_core_only(int *known)
+{
+	static char rep[1 << 20];
+	char *p, *next;
+	int fd, other = 0;
+	ssize_t n, got = 0;
+
+	*known = 0;
+	if (access(KMEMLEAK, W_OK))
+		return 0;			/* no kmemleak: nothing to check */
+	nx_msleep(6000);			/* suspects must be 5 s old */
+	if (nx_write_file(KMEMLEAK, "scan") || nx_write_file(KMEMLEAK, "scan"))
+		return -1;
+	fd = open(KMEMLEAK, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, rep + got, sizeof(rep) - 1 - got)) > 0)
+		got += n;
+	close(fd);
+	rep[got] = 0;
+	for (p = strstr(rep, "unreferenced object"); p; p = next) {
+		next = strstr(p + 1, "unreferenced object");
+		if (next)
+			next[-1] = 0;
+		if (strstr(p, "kobject_init_and_add") && strstr(p, "sysfs_slab_add") &&
+		    strstr(p, "proto_register")) {
+			(*known)++;
+		} else {
+			other++;
+			fprintf(stderr, "# kmemleak:\n%s\n", p);
+		}
+		if (next)
+			next[-1] = '\n';
+	}
+	if (nx_write_file(KMEMLEAK, "clear"))
+		return -1;
+	return other;
+}
+
+TEST_F_TIMEOUT(fnth, module_load_unload, 600)
+{
+	struct path ins = { "module load", insmod_setup, insmod_call, insmod_after,
+			    close_all };
+	struct path rm = { "module unload", rmmod_setup, rmmod_call, rmmod_after,
+			   close_all };
+
+	unsigned int left;
+	char b[16] = "";
+	int known;
+
+	NEED_FNTH();
+	ctx_close(&self->x);
+	/* How many fault points one whole load passes. */
+	ASSERT_EQ(0, unload());
+	fnth_arm(fnth_fd, 1000000);
+	ASSERT_EQ(0, nx_insmod(NULL));
+	ASSERT_LT(0, pread(fnth_fd, b, sizeof(b) - 1, 0));
+	ASSERT_EQ(1, pwrite(fnth_fd, "0", 1, 0));
+	left = atoi(b);
+	TH_LOG("a module load passes %u fault points", 1000000 - left);
+	ASSERT_LE(0, walk(_metadata, &ins, &self->x));
+	ASSERT_LE(0, walk(_metadata, &rm, &self->x));
+	ASSERT_TRUE(nx_module_loaded());
+	ASSERT_EQ(0, kmemleak_core_only(&known));
+	TH_LOG("kmemleak: %d leak(s) of the core kernel's sysfs_slab_add(), nothing else",
+	       known);
 }
 
 TEST_HARNESS_MAIN

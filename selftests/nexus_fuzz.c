@@ -179,7 +179,7 @@ static void put_fd(struct rng *r, int fd)
 static int new_socket(struct rng *r)
 {
 	int type = types[rn(r, 3)];
-	struct timeval tv = { 0, 1000 * rn(r, 200) };
+	struct timeval tv = { 0, 1000 * rn(r, 20) };
 	int fd;
 
 	if (one_in(r, 3))
@@ -294,7 +294,7 @@ static void op_sockopt(struct rng *r, int fd)
 		int opt = sol[rn(r, 5)];
 
 		if (opt == SO_RCVTIMEO || opt == SO_SNDTIMEO) {
-			struct timeval tv = { 0, 1000 * rn(r, 100) };
+			struct timeval tv = { 0, 1000 * rn(r, 20) };
 
 			ret = setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 		} else {
@@ -344,7 +344,7 @@ static void op_poll(struct rng *r)
 		p[i].events = POLLIN | POLLOUT | POLLPRI | POLLRDHUP;
 		p[i].revents = 0;
 	}
-	ret = poll(p, n, rn(r, 3) ? 0 : (int)rn(r, 20));
+	ret = poll(p, n, rn(r, 3) ? 0 : (int)rn(r, 5));
 	check_ret("poll", ret, n);
 }
 
@@ -570,7 +570,7 @@ static void child_main(struct rng *r, char *buf, bool newns)
 
 	/* Nobody interrupts a child's blocking calls: SIGALRM ends it. */
 	signal(SIGALRM, SIG_DFL);
-	alarm(2);
+	alarm(5);
 	if (newns) {
 		if (unshare(CLONE_NEWNET) == 0) {
 			atomic_fetch_add(&sh->netns, 1);
