@@ -480,10 +480,12 @@ static void op_accept(struct rng *r, int fd)
 	struct sockaddr_storage ss;
 	socklen_t alen = sizeof(ss);
 	int a;
+	bool addr = one_in(r, 2);
 
+	/* An address without a length is EFAULT by design: both or neither. */
 	if (one_in(r, 2))
-		a = accept4(fd, one_in(r, 2) ? (struct sockaddr *)&ss : NULL,
-			    one_in(r, 2) ? &alen : NULL,
+		a = accept4(fd, addr ? (struct sockaddr *)&ss : NULL,
+			    addr ? &alen : NULL,
 			    rn(r, 2) * SOCK_NONBLOCK | rn(r, 2) * SOCK_CLOEXEC);
 	else
 		a = accept(fd, (struct sockaddr *)&ss, &alen);
