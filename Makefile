@@ -12,6 +12,10 @@
 #                        docs/conformance.md is not what the boots produce
 #   make conformance     run the connect() conformance matrix on both kernels
 #                        in QEMU and regenerate docs/conformance.md
+#   make fuzz            run the syscall fuzzer (and the differential tester)
+#                        for FUZZ_SECONDS (default 60) on each kernel of
+#                        NEXUS_KERNELS (default stock and debug) in QEMU;
+#                        prints the operation counts
 #   make bench           AF_NEXUS against AF_UNIX, TCP and VSOCK on the stock
 #                        kernel in QEMU (docs/performance.md)
 #   make install         install nexus.ko (kbuild modules_install into
@@ -63,6 +67,10 @@ check:
 bench:
 	qemu/bench.sh
 
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) qemu/fuzz.sh
+
 conformance:
 	qemu/conformance.sh
 
@@ -95,4 +103,4 @@ install-dkms:
 		--exclude=modules.order --exclude=Module.symvers \
 		-cf - Makefile Kbuild dkms.conf kmod uapi | tar -C $(DKMS_SRC) -xf -
 
-.PHONY: all modules clean run check conformance bench install install-dkms
+.PHONY: all modules clean run check conformance bench fuzz install install-dkms

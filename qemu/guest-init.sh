@@ -12,6 +12,10 @@
 #   nexus.mode=bench   load the module, run /tests/nexus_bench with the
 #                      arguments of nexus.bench=ARG:ARG:... (colon-separated),
 #                      its stdout on /dev/ttyS1 (qemu/bench.sh reads it)
+#   nexus.mode=fuzz    load the module, run /tests/nexus_fuzz for the
+#                      seconds of nexus.fuzz=SECONDS[:SEED], then
+#                      /tests/diff_test (if present) as long; reports in the
+#                      check-mode protocol below (qemu/fuzz.sh)
 #
 # Check-mode line protocol on ttyS1 (read by qemu/nexus_results.py):
 #   @@ kernel <release>
@@ -46,12 +50,14 @@ MODE=check
 INTERACTIVE=0
 TEST_TIMEOUT=300
 BENCH_ARGS=""
+FUZZ_ARGS=60
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	nexus.mode=*) MODE=${arg#nexus.mode=} ;;
 	nexus.interactive=*) INTERACTIVE=${arg#nexus.interactive=} ;;
 	nexus.timeout=*) TEST_TIMEOUT=${arg#nexus.timeout=} ;;
 	nexus.bench=*) BENCH_ARGS=${arg#nexus.bench=} ;;
+	nexus.fuzz=*) FUZZ_ARGS=${arg#nexus.fuzz=} ;;
 	esac
 done
 
@@ -214,9 +220,74 @@ bench_mode() {
 	finish
 }
 
+# The fuzzer (and the differential tester, when built) for a given time, with
+# the check-mode protocol: the fuzzer is one suite whose result line is
+# written here from its exit status; kmemleak after rmmod as in check mode.
+fuzz_mode() {
+	if [ ! -c /dev/ttyS1 ]; then
+		echo "nexus-init: no /dev/ttyS1, cannot report results"
+		finish
+	fi
+	exec 3>/dev/ttyS1
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	r() { echo "$*" >&3; }
+	secs=${FUZZ_ARGS%%:*}
+	seed=""
+	case "$FUZZ_ARGS" in *:*) seed=${FUZZ_ARGS#*:} ;; esac
+	r "@@ kernel $(uname -r)"
+	kmemleak=0
+	if [ -e /sys/kernel/debug/kmemleak ]; then
+		kmemleak=1
+		echo clear >/sys/kernel/debug/kmemleak
+	fi
+	load_extra_modules >&3 2>&1
+	insmod "$NEXUS_KO" >&3 2>&1
+	rc=$?
+	r "@@ insmod nexus rc=$rc"
+	if [ $rc != 0 ]; then
+		r "@@ done"
+		exec 3>&-
+		finish
+	fi
+	limit=$((secs + 600))
+	r "@@ suite nexus_fuzz begin"
+	# shellcheck disable=SC2086 # an empty seed is no argument
+	(cd /tmp && exec env NEXUS_FUZZ_SECONDS="$secs" ${seed:+NEXUS_FUZZ_SEED=$seed} \
+		timeout "$limit" /tests/nexus_fuzz) </dev/null >&3 2>&3
+	rc=$?
+	if [ $rc = 0 ]; then r "ok 1 nexus_fuzz"; else r "not ok 1 nexus_fuzz"; fi
+	r "@@ suite nexus_fuzz end rc=$rc"
+	if [ -x /tests/diff_test ]; then
+		nexus_loaded || insmod "$NEXUS_KO" >&3 2>&1
+		r "@@ suite diff_test begin"
+		# shellcheck disable=SC2086
+		(cd /tmp && exec env NEXUS_DIFF_SECONDS="$secs" ${seed:+NEXUS_DIFF_SEED=$seed} \
+			timeout "$limit" /tests/diff_test) </dev/null >&3 2>&3
+		r ""
+		r "@@ suite diff_test end rc=$?"
+	fi
+	nexus_loaded || insmod "$NEXUS_KO" >&3 2>&1
+	rmmod nexus >&3 2>&1
+	r "@@ rmmod nexus rc=$?"
+	if [ $kmemleak = 1 ]; then
+		echo scan >/sys/kernel/debug/kmemleak
+		sleep 6
+		echo scan >/sys/kernel/debug/kmemleak
+		sleep 6
+		r "@@ kmemleak begin"
+		cat /sys/kernel/debug/kmemleak >&3
+		r "@@ kmemleak end"
+	fi
+	r "@@ tainted $(cat /proc/sys/kernel/tainted)"
+	r "@@ done"
+	exec 3>&-
+	finish
+}
+
 case "$MODE" in
 check) check_mode ;;
 bench) bench_mode ;;
+fuzz) fuzz_mode ;;
 run|demo) run_mode ;;
 *) echo "nexus-init: unknown nexus.mode=$MODE"; finish ;;
 esac
