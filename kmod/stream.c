@@ -185,7 +185,7 @@ static void nexus_stream_unlink(struct sock *sk, int err)
 
 	spin_lock(&nsk->state_lock);
 	peer = nsk->peer;
-	nsk->peer = NULL;
+	WRITE_ONCE(nsk->peer, NULL);
 	spin_unlock(&nsk->state_lock);
 	if (!peer)
 		return;
@@ -193,7 +193,7 @@ static void nexus_stream_unlink(struct sock *sk, int err)
 	np = nexus_sk(peer);
 	spin_lock(&np->state_lock);
 	if (np->peer == sk) {
-		np->peer = NULL;
+		WRITE_ONCE(np->peer, NULL);
 		put_self = true;
 		/*
 		 * The error before the shutdown: a reader that sees the
@@ -226,19 +226,21 @@ static void nexus_establish(struct sock *l, struct sock *c, struct sock *child)
 	struct nexus_sock *nch = nexus_sk(child);
 	u32 node = READ_ONCE(nexus_net(sock_net(l))->node);
 
-	nch->port = nl->port;
-	nch->peer_port = nc->port;
-	nch->peer_node = node;
+	lockdep_assert_held(&nl->state_lock);
+	lockdep_assert_held(&nc->state_lock);
+	WRITE_ONCE(nch->port, nl->port);
+	WRITE_ONCE(nch->peer_port, nc->port);
+	WRITE_ONCE(nch->peer_node, node);
 	sock_hold(c);
-	nch->peer = c;
+	WRITE_ONCE(nch->peer, c);
 	WRITE_ONCE(child->sk_state, TCP_ESTABLISHED);
 	list_add_tail(&nch->accept_node, &nl->accept_q);
 	sk_acceptq_added(l);
 
-	nc->peer_port = nl->port;
-	nc->peer_node = node;
+	WRITE_ONCE(nc->peer_port, nl->port);
+	WRITE_ONCE(nc->peer_node, node);
 	sock_hold(child);
-	nc->peer = child;
+	WRITE_ONCE(nc->peer, child);
 	nc->child = NULL;
 	nexus_copy_peercred(c, l);
 	WRITE_ONCE(c->sk_state, TCP_ESTABLISHED);
@@ -255,6 +257,7 @@ static void nexus_promote_pending(struct sock *l, struct list_head *done)
 	struct nexus_sock *nl = nexus_sk(l);
 	struct nexus_sock *nc;
 
+	lockdep_assert_held(&nl->state_lock);
 	while (!sk_acceptq_is_full(l) && !list_empty(&nl->pending_q)) {
 		nc = list_first_entry(&nl->pending_q, struct nexus_sock,
 				      pending_node);
@@ -297,6 +300,8 @@ static struct sock *nexus_pending_detach(struct sock *c, int err)
 	struct nexus_sock *nc = nexus_sk(c);
 	struct sock *child = nc->child;
 
+	lockdep_assert_held(&nexus_sk(nc->listener)->state_lock);
+	lockdep_assert_held(&nc->state_lock);
 	list_del_init(&nc->pending_node);
 	nc->listener = NULL;
 	nc->child = NULL;
@@ -321,6 +326,8 @@ static struct sock *nexus_pending_detach(struct sock *c, int err)
  */
 static void nexus_pending_done(struct sock *l, struct sock *c, int err)
 {
+	lockdep_assert_not_held(&nexus_sk(c)->state_lock);
+	lockdep_assert_not_held(&nexus_sk(l)->state_lock);
 	if (err)
 		sk_error_report(c);
 	else
@@ -400,6 +407,8 @@ static void nexus_listen_stop(struct sock *l)
 	LIST_HEAD(queued);
 	LIST_HEAD(children);
 
+	sock_owned_by_me(l);
+
 	spin_lock(&nl->state_lock);
 	WRITE_ONCE(l->sk_state, TCP_CLOSE);
 	WRITE_ONCE(l->sk_ack_backlog, 0);
@@ -443,24 +452,30 @@ static void nexus_stream_dissolve(struct sock *sk)
 {
 	struct nexus_sock *nsk = nexus_sk(sk);
 
+	sock_owned_by_me(sk);
 	nexus_stream_unlink(sk, ECONNRESET);
 	spin_lock(&nsk->state_lock);
 	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
 	WRITE_ONCE(sk->sk_shutdown, 0);
-	nsk->peer_port = 0;
-	nsk->peer_node = 0;
+	WRITE_ONCE(nsk->peer_port, 0);
+	WRITE_ONCE(nsk->peer_node, 0);
 	if (!nsk->hashed)	/* a server end: it had the listener's port */
-		nsk->port = 0;
+		WRITE_ONCE(nsk->port, 0);
 	spin_unlock(&nsk->state_lock);
 	skb_queue_purge(&sk->sk_receive_queue);
 	atomic_set(&nsk->rcvq_bytes, 0);
 	sk->sk_state_change(sk);
 }
 
-/* connect(AF_UNSPEC): dissolve whatever association the socket has. */
+/*
+ * connect(AF_UNSPEC): dissolve whatever association the socket has. Socket
+ * lock held; a pending attempt's state may still change under us (the
+ * listener establishes or refuses it), hence READ_ONCE().
+ */
 static int nexus_stream_disconnect(struct sock *sk)
 {
-	switch (sk->sk_state) {
+	sock_owned_by_me(sk);
+	switch (READ_ONCE(sk->sk_state)) {
 	case TCP_ESTABLISHED:
 		nexus_stream_dissolve(sk);
 		break;
@@ -484,6 +499,8 @@ static int nexus_stream_disconnect(struct sock *sk)
 static int nexus_wait_step(struct sock *sk, struct wait_queue_entry *wait,
 			   long *timeo, int expired, bool locked)
 {
+	if (locked)
+		sock_owned_by_me(sk);
 	if (!*timeo)
 		return expired;
 	if (signal_pending(current))
@@ -507,6 +524,7 @@ static int nexus_wait_connected(struct sock *sk, long timeo)
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	int err = 0;
 
+	sock_owned_by_me(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (!err && READ_ONCE(sk->sk_state) == TCP_SYN_SENT)
 		err = nexus_wait_step(sk, &wait, &timeo, -EINPROGRESS, true);
@@ -529,11 +547,12 @@ static int nexus_connect_to(struct sock *sk, struct sock *l)
 {
 	struct nexus_sock *nsk = nexus_sk(sk);
 	struct nexus_sock *nl = nexus_sk(l);
-	u64 timeout_ms = READ_ONCE(nsk->connect_timeout_ms);
+	u64 timeout_ms = nsk->connect_timeout_ms;	/* socket lock held */
 	struct sock *child;
 	LIST_HEAD(done);
 	int ret;
 
+	sock_owned_by_me(sk);
 	if (l->sk_type != sk->sk_type)
 		return -EPROTOTYPE;
 	if (READ_ONCE(l->sk_state) != TCP_LISTEN)
@@ -610,8 +629,12 @@ static int nexus_stream_connect(struct socket *sock, NEXUS_SOCKADDR *uaddr,
 		goto out;
 	}
 
-	/* The socket's state first, before any lookup. */
-	switch (sk->sk_state) {
+	/*
+	 * The socket's state first, before any lookup. A pending attempt may
+	 * end meanwhile without the socket lock (promotion, refusal,
+	 * timeout), hence READ_ONCE().
+	 */
+	switch (READ_ONCE(sk->sk_state)) {
 	case TCP_ESTABLISHED:
 		err = -EISCONN;
 		goto out;
@@ -665,10 +688,11 @@ static int nexus_stream_listen(struct socket *sock, int backlog)
 	struct sock *sk = sock->sk;
 	struct nexus_sock *nsk = nexus_sk(sk);
 	LIST_HEAD(done);
-	int err = 0;
+	int err = 0, state;
 
 	lock_sock(sk);
-	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN) {
+	state = READ_ONCE(sk->sk_state);	/* SYN_SENT may end meanwhile */
+	if (state != TCP_CLOSE && state != TCP_LISTEN) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -762,7 +786,7 @@ static int nexus_stream_shutdown(struct socket *sock, int how)
 	how++;
 
 	lock_sock(sk);
-	switch (sk->sk_state) {
+	switch (READ_ONCE(sk->sk_state)) {	/* SYN_SENT may end meanwhile */
 	case TCP_CLOSE:
 		err = -ENOTCONN;
 		break;
@@ -815,7 +839,7 @@ static int nexus_stream_release(struct socket *sock)
 		return 0;
 
 	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN)
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) /* SYN_SENT may change */
 		nexus_listen_stop(sk);
 	nexus_pending_fail(sk, 0);
 	nexus_unbind(sk);
@@ -1075,6 +1099,7 @@ static int nexus_wait_for_data(struct sock *sk, long *timeo)
 	DEFINE_WAIT_FUNC(wait, nexus_reader_wake);
 	int err = 0;
 
+	sock_owned_by_me(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (skb_queue_empty_lockless(&sk->sk_receive_queue)) {
 		err = sock_error(sk);
@@ -1189,14 +1214,15 @@ static int nexus_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 				size_t len, int flags)
 {
 	struct sock *sk = sock->sk;
+	int err, state;
 	long timeo;
-	int err;
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 
 	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_CLOSE) {
+	state = READ_ONCE(sk->sk_state);	/* SYN_SENT may end meanwhile */
+	if (state == TCP_LISTEN || state == TCP_CLOSE) {
 		err = -ENOTCONN;
 		goto out;
 	}
