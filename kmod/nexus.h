@@ -165,7 +165,14 @@ struct nexus_sock {
 			struct list_head pending_q; /* listener: attempts, FIFO */
 			struct list_head accept_q;  /* listener: to be accepted */
 			struct delayed_work connect_work; /* connect timeout */
-			unsigned long connect_deadline;	/* jiffies of the timeout */
+			/*
+			 * The pending attempt's timeout, under @state_lock:
+			 * written before SYN_SENT is published and read only
+			 * under the lock by the timeout work, which fails the
+			 * attempt only if it is armed and has expired.
+			 */
+			unsigned long connect_deadline;	/* jiffies */
+			bool connect_armed;	/* the attempt has a timeout */
 			atomic_t rcvq_bytes;	/* unread bytes queued */
 		};
 		struct {	/* datagram */

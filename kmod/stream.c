@@ -242,6 +242,7 @@ static void nexus_establish(struct sock *l, struct sock *c, struct sock *child)
 	sock_hold(child);
 	WRITE_ONCE(nc->peer, child);
 	nc->child = NULL;
+	nc->connect_armed = false;	/* the attempt is over */
 	nexus_copy_peercred(c, l);
 	WRITE_ONCE(c->sk_state, TCP_ESTABLISHED);
 }
@@ -305,6 +306,7 @@ static struct sock *nexus_pending_detach(struct sock *c, int err)
 	list_del_init(&nc->pending_node);
 	nc->listener = NULL;
 	nc->child = NULL;
+	nc->connect_armed = false;
 	/*
 	 * The error before the state: whoever sees the attempt over (poll,
 	 * a waiting connect()) must see its error too, never a moment of
@@ -336,16 +338,27 @@ static void nexus_pending_done(struct sock *l, struct sock *c, int err)
 	sock_put(l);		/* the client's reference */
 }
 
+/*
+ * Has the timeout of @nc's current attempt expired? Called with its state
+ * lock held, under which the attempt's deadline and state are consistent.
+ */
+static bool nexus_connect_expired(struct nexus_sock *nc)
+{
+	lockdep_assert_held(&nc->state_lock);
+	return nc->connect_armed && !time_before(jiffies, nc->connect_deadline);
+}
+
 /**
- * nexus_pending_fail - end a pending connection attempt
+ * __nexus_pending_fail - end a pending connection attempt
  * @c: the client
  * @err: the error to report (ECONNREFUSED, ETIMEDOUT), or 0 to cancel
  *	silently
+ * @expired_only: end it only if its timeout has expired (the timeout work)
  *
  * Return: true if @c had a pending attempt, which is now over: @c is back
  * in TCP_CLOSE with its port, and waiters have been woken.
  */
-static bool nexus_pending_fail(struct sock *c, int err)
+static bool __nexus_pending_fail(struct sock *c, int err, bool expired_only)
 {
 	struct nexus_sock *nc = nexus_sk(c);
 	struct sock *l, *child = NULL;
@@ -363,7 +376,7 @@ static bool nexus_pending_fail(struct sock *c, int err)
 	nl = nexus_sk(l);
 	spin_lock(&nl->state_lock);
 	spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
-	if (nc->listener == l) {
+	if (nc->listener == l && (!expired_only || nexus_connect_expired(nc))) {
 		child = nexus_pending_detach(c, err);
 		done = true;
 	}
@@ -378,18 +391,28 @@ static bool nexus_pending_fail(struct sock *c, int err)
 	return done;
 }
 
+static bool nexus_pending_fail(struct sock *c, int err)
+{
+	return __nexus_pending_fail(c, err, false);
+}
+
+/*
+ * The connect timeout. One work item serves every attempt of a socket, and
+ * an instance may run after its attempt is over: cancel_delayed_work()
+ * misses an instance that has started, and the socket may meanwhile have
+ * started a newer attempt (re-arming the work, or without a timeout). So
+ * the instance decides under the state locks, where the current attempt's
+ * state and deadline are consistent (nexus_connect_to() writes the deadline
+ * before it publishes SYN_SENT), and fails the attempt only if it has a
+ * timeout that has expired; a newer attempt's own instance is queued for
+ * its own deadline.
+ */
 static void nexus_connect_timeout(struct work_struct *work)
 {
 	struct nexus_sock *nc = container_of(to_delayed_work(work),
 					     struct nexus_sock, connect_work);
 
-	/*
-	 * An instance that ran late for an attempt already over must not
-	 * fail a newer one: only fail once the current deadline has passed.
-	 */
-	if (READ_ONCE(nc->sk.sk_state) == TCP_SYN_SENT &&
-	    !time_before(jiffies, READ_ONCE(nc->connect_deadline)))
-		nexus_pending_fail(&nc->sk, ETIMEDOUT);
+	__nexus_pending_fail(&nc->sk, ETIMEDOUT, true);
 	sock_put(&nc->sk);
 }
 
@@ -548,6 +571,7 @@ static int nexus_connect_to(struct sock *sk, struct sock *l)
 	struct nexus_sock *nsk = nexus_sk(sk);
 	struct nexus_sock *nl = nexus_sk(l);
 	u64 timeout_ms = nsk->connect_timeout_ms;	/* socket lock held */
+	unsigned long delay = 0;
 	struct sock *child;
 	LIST_HEAD(done);
 	int ret;
@@ -581,12 +605,15 @@ static int nexus_connect_to(struct sock *sk, struct sock *l)
 		nsk->listener = l;
 		sock_hold(sk);
 		list_add_tail(&nsk->pending_node, &nl->pending_q);
+		/* The attempt's deadline before its state (see the work). */
+		nsk->connect_armed = timeout_ms != 0;
+		if (timeout_ms) {
+			delay = msecs_to_jiffies(min_t(u64, timeout_ms,
+						       UINT_MAX));
+			nsk->connect_deadline = jiffies + delay;
+		}
 		WRITE_ONCE(sk->sk_state, TCP_SYN_SENT);
 		if (timeout_ms) {
-			unsigned long delay = msecs_to_jiffies(min_t(u64,
-						timeout_ms, UINT_MAX));
-
-			WRITE_ONCE(nsk->connect_deadline, jiffies + delay);
 			sock_hold(sk);
 			/* Still pending from an earlier attempt: re-armed. */
 			if (mod_delayed_work(nexus_wq, &nsk->connect_work,
