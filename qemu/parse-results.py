@@ -17,7 +17,7 @@ Counting rules:
     present (--expect-kunit) but no suite printed is a failure.
   * insmod/rmmod of nexus failing, no "@@ done", a host timeout, a non-empty
     kmemleak report, an unexpected taint and every kernel report on the
-    console (BUG, WARNING, KASAN, lockdep, hung task, ...) are failures.
+    console (BUG, WARNING, KASAN, KCSAN, lockdep, hung task, ...) are failures.
 """
 import argparse
 import os
@@ -26,7 +26,7 @@ import sys
 
 REPORT_PATTERNS = [
     r"Kernel panic",
-    r"BUG:",
+    r"BUG:",                    # also KCSAN's "BUG: KCSAN: data-race in ..."
     r"WARNING:",
     r"\bOops\b",
     r"general protection fault",
