@@ -1156,7 +1156,13 @@ static int nexus_seqpacket_recv(struct sock *sk, struct msghdr *msg,
 	int err, copied;
 
 	for (;;) {
+		/*
+		 * Under the queue lock: the sender links a new skb in
+		 * concurrently, and its contents must be seen with it.
+		 */
+		spin_lock(&sk->sk_receive_queue.lock);
 		skb = skb_peek(&sk->sk_receive_queue);
+		spin_unlock(&sk->sk_receive_queue.lock);
 		if (skb)
 			break;
 		err = nexus_wait_for_data(sk, &timeo);
