@@ -118,16 +118,23 @@ for k in $kernels; do
 	say "=== $k kernel ==="
 	NEXUS_SRC=$src "$QEMU_DIR/build-module.sh" "${kdir[$k]}" "$build/$k/module"
 	mods=(-m "$build/$k/module/nexus.ko")
-	extra=() leak=() ktests=("${tests[@]}")
+	extra=() leak=() kargs=() ktests=("${tests[@]}")
 	[ -f "$build/$k/module/nexus_kunit.ko" ] &&
 		mods+=(-m "$build/$k/module/nexus_kunit.ko")
 	case $k in
 	stock) mapfile -t extra < <(stock_extra_args "$stock_moddir") ;;
 	debug) leak=(-l) ;;
-	kcsan) ktests=("${kcsan_tests[@]}") ;;
+	kcsan)
+		ktests=("${kcsan_tests[@]}")
+		# KCSAN panics on its first report under panic_on_warn, and
+		# the kernel has races of its own (APIC calibration at boot):
+		# every report is logged instead, and parse-results.py fails
+		# the boot on those that pass through nexus.
+		kargs=(-a "panic_on_warn=0")
+		;;
 	esac
 	"$QEMU_DIR/initramfs.sh" -o "$build/$k/initramfs.cpio.gz" "${mods[@]}" "${ktests[@]}" "${extra[@]}"
-	"$QEMU_DIR/run-guest.sh" "${leak[@]}" -m check -k "${image[$k]}" \
+	"$QEMU_DIR/run-guest.sh" "${leak[@]}" "${kargs[@]}" -m check -k "${image[$k]}" \
 		-i "$build/$k/initramfs.cpio.gz" -d "$build/$k/boot" || true
 done
 
