@@ -25,6 +25,9 @@
 #   NEXUS_TESTS          only these selftests (names, e.g. "dgram_test
 #                        stream_data_test"); the conformance table check is
 #                        then skipped (counted as one skip)
+#   NEXUS_KCSAN_SKIP_WATCH  the kcsan kernel watches one access in this
+#                        many (kcsan.skip_watch, default 200; the kernel's
+#                        own default, 4000, found nothing in a few minutes)
 #   NEXUS_COMPILE        newer Debian suites whose kernel headers nexus is
 #                        compiled against (compile-newer.sh), default
 #                        "trixie sid"; each counts as one test (skipped when
@@ -130,7 +133,9 @@ for k in $kernels; do
 		# the kernel has races of its own (APIC calibration at boot):
 		# every report is logged instead, and parse-results.py fails
 		# the boot on those that pass through nexus.
-		kargs=(-a "panic_on_warn=0")
+		# kcsan.skip_watch: a watchpoint every N accesses instead of the
+		# default 4000, so that a few minutes of tests find races.
+		kargs=(-a "panic_on_warn=0 kcsan.skip_watch=${NEXUS_KCSAN_SKIP_WATCH:-200}")
 		;;
 	esac
 	"$QEMU_DIR/initramfs.sh" -o "$build/$k/initramfs.cpio.gz" "${mods[@]}" "${ktests[@]}" "${extra[@]}"
