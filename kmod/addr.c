@@ -134,11 +134,12 @@ int nexus_bind_port(struct sock *sk, u32 port)
 	struct nexus_bucket b = nexus_bucket(sock_net(sk), port);
 	int err = 0;
 
+	sock_owned_by_me(sk);
 	spin_lock(b.lock);
 	if (nexus_find_locked(b, sock_net(sk), port)) {
 		err = -EADDRINUSE;
 	} else {
-		nsk->port = port;
+		WRITE_ONCE(nsk->port, port);	/* read locklessly: nexus.h */
 		nsk->hashed = true;
 		hlist_add_head(&nsk->bind_node, b.head);
 	}
@@ -161,6 +162,7 @@ int nexus_autobind(struct sock *sk)
 {
 	u32 lo, hi, n, start, i;
 
+	sock_owned_by_me(sk);
 	nexus_ephemeral_range(nexus_net(sock_net(sk)), &lo, &hi);
 	if (lo > hi || lo == NEXUS_PORT_ANY)	/* only a KUnit test does that */
 		return -EADDRNOTAVAIL;

@@ -110,10 +110,17 @@ int nexus_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 
 	lock_sock(sk);
 	if (peer) {
-		if (!nsk->peer_port)
+		/*
+		 * A stream socket's listener writes these without our socket
+		 * lock when it establishes a pending attempt (nexus.h).
+		 */
+		u32 peer_port = READ_ONCE(nsk->peer_port);
+		u32 peer_node = READ_ONCE(nsk->peer_node);
+
+		if (!peer_port)
 			err = -ENOTCONN;
 		else
-			nexus_fill_addr(sa, nsk->peer_node, nsk->peer_port);
+			nexus_fill_addr(sa, peer_node, peer_port);
 	} else {
 		nexus_fill_addr(sa, nsk->port ? node : NEXUS_NODE_ANY,
 				nsk->port);
@@ -138,7 +145,8 @@ int nexus_setsockopt(struct socket *sock, int level, int optname,
 		if (copy_from_sockptr(&val, optval, sizeof(val)))
 			return -EFAULT;
 		lock_sock(sk);
-		nexus_sk(sk)->connect_timeout_ms = val;
+		/* getsockopt() reads it without the socket lock */
+		WRITE_ONCE(nexus_sk(sk)->connect_timeout_ms, val);
 		release_sock(sk);
 		return 0;
 	default:

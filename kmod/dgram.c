@@ -153,6 +153,7 @@ static void nexus_dgram_wake_senders_locked(struct sock *sk)
 {
 	struct nexus_sock *nsk = nexus_sk(sk), *c;
 
+	lockdep_assert_held(&nsk->dgram_lock);
 	nsk->dgram_full_seen = false;
 	list_for_each_entry(c, &nsk->dgram_conns, dgram_conn_node)
 		nexus_wake_writers(&c->sk);
@@ -176,6 +177,7 @@ static int nexus_dgram_may_send(const struct sock *sk,
 {
 	const struct nexus_sock *on = nexus_sk(other);
 
+	lockdep_assert_held(&on->dgram_lock);
 	if (on->dgram_closed)
 		return -ECONNREFUSED;
 	if (on->dgram_peer) {
@@ -195,6 +197,7 @@ static bool nexus_dgram_full(const struct sock *other, u32 charge)
 {
 	struct nexus_net *nn = nexus_net(sock_net(other));
 
+	lockdep_assert_held(&nexus_sk(other)->dgram_lock);
 	return nexus_dgram_rcvq_full(skb_queue_len_lockless(&other->sk_receive_queue),
 				     READ_ONCE(nn->dgram_qlen),
 				     nexus_sk(other)->dgram_rbytes,
@@ -483,15 +486,17 @@ static void nexus_dgram_set_peer(struct sock *sk, struct sock *other,
 	struct nexus_sock *nsk = nexus_sk(sk);
 	struct sock *old = nsk->dgram_peer;
 
+	sock_owned_by_me(sk);
 	/* First leave the old peer, so that its close no longer reaches us. */
 	if (old)
 		nexus_dgram_unlink(sk, old);
 
 	spin_lock(&nsk->dgram_lock);
 	nsk->dgram_peer = other;
-	nsk->peer_node = node;
-	nsk->peer_port = port;
-	sk->sk_state = port ? TCP_ESTABLISHED : TCP_CLOSE;
+	/* proc.c reads these three without a lock (nexus.h) */
+	WRITE_ONCE(nsk->peer_node, node);
+	WRITE_ONCE(nsk->peer_port, port);
+	WRITE_ONCE(sk->sk_state, port ? TCP_ESTABLISHED : TCP_CLOSE);
 	/* A pending error belonged to the old association. */
 	WRITE_ONCE(sk->sk_err, 0);
 	spin_unlock(&nsk->dgram_lock);

@@ -100,19 +100,44 @@ static inline enum nexus_node_kind nexus_node_kind(const struct net *net,
  * Locking rules:
  * - lock_sock() (the socket lock) protects every field below that is not
  *   marked otherwise, and sk_state transitions.
- * - @port and @bind_node are written under the port table's bucket lock
+ * - @hashed and @bind_node are written under the port table's bucket lock
  *   (see addr.c) while the socket lock is held; they are read under either.
+ * - A field read without its lock (READ_ONCE()) has every writer use
+ *   WRITE_ONCE(), so that the lockless reader sees an old or a new value,
+ *   never a torn or refetched one. The rule of each such field is given
+ *   beside it; the lockless readers are /proc/net/nexus (proc.c, an
+ *   unlocked snapshot of every field it shows), the datagram sender checks
+ *   and getname()/getsockopt().
  */
 struct nexus_sock {
 	struct sock sk;			/* must be first */
-	u32 port;			/* local port, 0 while unbound */
-	u32 peer_port;			/* connected peer: port and node */
+	/*
+	 * @port: local port, 0 while unbound. Written (WRITE_ONCE) with the
+	 * socket lock held, and the bucket lock too while @hashed; the server
+	 * end of a connection gets its listener's port in nexus_establish()
+	 * before any system call can reach it. Read under either lock, or
+	 * locklessly with READ_ONCE() (proc.c, dgram.c's sender checks).
+	 */
+	u32 port;
+	/*
+	 * @peer_port, @peer_node: the connected peer. Stream: written
+	 * (WRITE_ONCE) under @state_lock, which a promotion by the listener
+	 * takes without the client's socket lock, so the client's own
+	 * getname() reads them with READ_ONCE() too. Datagram: written
+	 * (WRITE_ONCE) under lock_sock() and @dgram_lock (see below). proc.c
+	 * reads them locklessly.
+	 */
+	u32 peer_port;
 	u32 peer_node;
 	bool hashed;			/* @bind_node is in the port table */
 	bool listed;			/* in nexus_net.socks at @list_id */
 	u32 list_id;			/* set once by nexus_sock_list_add() */
 	struct hlist_node bind_node;	/* port table entry */
-	u64 connect_timeout_ms;		/* 0: no limit */
+	/*
+	 * 0: no limit. Written (WRITE_ONCE) under the socket lock by
+	 * setsockopt(); read with READ_ONCE() by getsockopt() without it.
+	 */
+	u64 connect_timeout_ms;
 
 	/*
 	 * The type-specific parts share storage: a socket's type never
@@ -130,12 +155,19 @@ struct nexus_sock {
 	 * only wait queue locks and the receive queue lock are taken. For
 	 * datagram sockets, @peer_port and @peer_node are written with both
 	 * lock_sock() and @dgram_lock held, so either protects a read;
-	 * peer_node is NEXUS_NODE_BROADCAST for a broadcast association.
+	 * peer_node is NEXUS_NODE_BROADCAST for a broadcast association. The
+	 * datagram sk_state is written (WRITE_ONCE) with both held too, and
+	 * read by proc.c without either.
 	 */
 	union {
 		struct {	/* stream and seqpacket */
 			spinlock_t state_lock;
-			struct sock *peer;	/* connected peer (held) */
+			/*
+			 * The connected peer (held): written (WRITE_ONCE)
+			 * under @state_lock; a sender waiting for room
+			 * compares it with READ_ONCE(), never dereferencing it.
+			 */
+			struct sock *peer;
 			struct sock *listener;	/* SYN_SENT: listener (held) */
 			struct sock *child;	/* SYN_SENT: the server end */
 			struct list_head pending_node; /* in listener's pending_q */
@@ -143,7 +175,14 @@ struct nexus_sock {
 			struct list_head pending_q; /* listener: attempts, FIFO */
 			struct list_head accept_q;  /* listener: to be accepted */
 			struct delayed_work connect_work; /* connect timeout */
-			unsigned long connect_deadline;	/* jiffies of the timeout */
+			/*
+			 * The pending attempt's timeout, under @state_lock:
+			 * written before SYN_SENT is published and read only
+			 * under the lock by the timeout work, which fails the
+			 * attempt only if it is armed and has expired.
+			 */
+			unsigned long connect_deadline;	/* jiffies */
+			bool connect_armed;	/* the attempt has a timeout */
 			atomic_t rcvq_bytes;	/* unread bytes queued */
 		};
 		struct {	/* datagram */

@@ -187,7 +187,7 @@ static void nexus_stream_unlink(struct sock *sk, int err)
 
 	spin_lock(&nsk->state_lock);
 	peer = nsk->peer;
-	nsk->peer = NULL;
+	WRITE_ONCE(nsk->peer, NULL);
 	spin_unlock(&nsk->state_lock);
 	if (!peer)
 		return;
@@ -195,7 +195,7 @@ static void nexus_stream_unlink(struct sock *sk, int err)
 	np = nexus_sk(peer);
 	spin_lock(&np->state_lock);
 	if (np->peer == sk) {
-		np->peer = NULL;
+		WRITE_ONCE(np->peer, NULL);
 		put_self = true;
 		/*
 		 * The error before the shutdown: a reader that sees the
@@ -228,20 +228,23 @@ static void nexus_establish(struct sock *l, struct sock *c, struct sock *child)
 	struct nexus_sock *nch = nexus_sk(child);
 	u32 node = READ_ONCE(nexus_net(sock_net(l))->node);
 
-	nch->port = nl->port;
-	nch->peer_port = nc->port;
-	nch->peer_node = node;
+	lockdep_assert_held(&nl->state_lock);
+	lockdep_assert_held(&nc->state_lock);
+	WRITE_ONCE(nch->port, nl->port);
+	WRITE_ONCE(nch->peer_port, nc->port);
+	WRITE_ONCE(nch->peer_node, node);
 	sock_hold(c);
-	nch->peer = c;
+	WRITE_ONCE(nch->peer, c);
 	WRITE_ONCE(child->sk_state, TCP_ESTABLISHED);
 	list_add_tail(&nch->accept_node, &nl->accept_q);
 	sk_acceptq_added(l);
 
-	nc->peer_port = nl->port;
-	nc->peer_node = node;
+	WRITE_ONCE(nc->peer_port, nl->port);
+	WRITE_ONCE(nc->peer_node, node);
 	sock_hold(child);
-	nc->peer = child;
+	WRITE_ONCE(nc->peer, child);
 	nc->child = NULL;
+	nc->connect_armed = false;	/* the attempt is over */
 	nexus_copy_peercred(c, l);
 	WRITE_ONCE(c->sk_state, TCP_ESTABLISHED);
 }
@@ -257,6 +260,7 @@ VISIBLE_IF_KUNIT void nexus_promote_pending(struct sock *l, struct list_head *do
 	struct nexus_sock *nl = nexus_sk(l);
 	struct nexus_sock *nc;
 
+	lockdep_assert_held(&nl->state_lock);
 	while (!sk_acceptq_is_full(l) && !list_empty(&nl->pending_q)) {
 		nc = list_first_entry(&nl->pending_q, struct nexus_sock,
 				      pending_node);
@@ -301,9 +305,12 @@ static struct sock *nexus_pending_detach(struct sock *c, int err)
 	struct nexus_sock *nc = nexus_sk(c);
 	struct sock *child = nc->child;
 
+	lockdep_assert_held(&nexus_sk(nc->listener)->state_lock);
+	lockdep_assert_held(&nc->state_lock);
 	list_del_init(&nc->pending_node);
 	nc->listener = NULL;
 	nc->child = NULL;
+	nc->connect_armed = false;
 	/*
 	 * The error before the state: whoever sees the attempt over (poll,
 	 * a waiting connect()) must see its error too, never a moment of
@@ -325,6 +332,8 @@ static struct sock *nexus_pending_detach(struct sock *c, int err)
  */
 static void nexus_pending_done(struct sock *l, struct sock *c, int err)
 {
+	lockdep_assert_not_held(&nexus_sk(c)->state_lock);
+	lockdep_assert_not_held(&nexus_sk(l)->state_lock);
 	if (err)
 		sk_error_report(c);
 	else
@@ -333,16 +342,27 @@ static void nexus_pending_done(struct sock *l, struct sock *c, int err)
 	sock_put(l);		/* the client's reference */
 }
 
+/*
+ * Has the timeout of @nc's current attempt expired? Called with its state
+ * lock held, under which the attempt's deadline and state are consistent.
+ */
+static bool nexus_connect_expired(struct nexus_sock *nc)
+{
+	lockdep_assert_held(&nc->state_lock);
+	return nc->connect_armed && !time_before(jiffies, nc->connect_deadline);
+}
+
 /**
- * nexus_pending_fail - end a pending connection attempt
+ * __nexus_pending_fail - end a pending connection attempt
  * @c: the client
  * @err: the error to report (ECONNREFUSED, ETIMEDOUT), or 0 to cancel
  *	silently
+ * @expired_only: end it only if its timeout has expired (the timeout work)
  *
  * Return: true if @c had a pending attempt, which is now over: @c is back
  * in TCP_CLOSE with its port, and waiters have been woken.
  */
-VISIBLE_IF_KUNIT bool nexus_pending_fail(struct sock *c, int err)
+static bool __nexus_pending_fail(struct sock *c, int err, bool expired_only)
 {
 	struct nexus_sock *nc = nexus_sk(c);
 	struct sock *l, *child = NULL;
@@ -360,7 +380,7 @@ VISIBLE_IF_KUNIT bool nexus_pending_fail(struct sock *c, int err)
 	nl = nexus_sk(l);
 	spin_lock(&nl->state_lock);
 	spin_lock_nested(&nc->state_lock, SINGLE_DEPTH_NESTING);
-	if (nc->listener == l) {
+	if (nc->listener == l && (!expired_only || nexus_connect_expired(nc))) {
 		child = nexus_pending_detach(c, err);
 		done = true;
 	}
@@ -374,20 +394,30 @@ VISIBLE_IF_KUNIT bool nexus_pending_fail(struct sock *c, int err)
 	sock_put(l);
 	return done;
 }
+
+VISIBLE_IF_KUNIT bool nexus_pending_fail(struct sock *c, int err)
+{
+	return __nexus_pending_fail(c, err, false);
+}
 EXPORT_SYMBOL_IF_KUNIT(nexus_pending_fail);
 
+/*
+ * The connect timeout. One work item serves every attempt of a socket, and
+ * an instance may run after its attempt is over: cancel_delayed_work()
+ * misses an instance that has started, and the socket may meanwhile have
+ * started a newer attempt (re-arming the work, or without a timeout). So
+ * the instance decides under the state locks, where the current attempt's
+ * state and deadline are consistent (nexus_connect_to() writes the deadline
+ * before it publishes SYN_SENT), and fails the attempt only if it has a
+ * timeout that has expired; a newer attempt's own instance is queued for
+ * its own deadline.
+ */
 VISIBLE_IF_KUNIT void nexus_connect_timeout(struct work_struct *work)
 {
 	struct nexus_sock *nc = container_of(to_delayed_work(work),
 					     struct nexus_sock, connect_work);
 
-	/*
-	 * An instance that ran late for an attempt already over must not
-	 * fail a newer one: only fail once the current deadline has passed.
-	 */
-	if (READ_ONCE(nc->sk.sk_state) == TCP_SYN_SENT &&
-	    !time_before(jiffies, READ_ONCE(nc->connect_deadline)))
-		nexus_pending_fail(&nc->sk, ETIMEDOUT);
+	__nexus_pending_fail(&nc->sk, ETIMEDOUT, true);
 	sock_put(&nc->sk);
 }
 EXPORT_SYMBOL_IF_KUNIT(nexus_connect_timeout);
@@ -405,6 +435,8 @@ VISIBLE_IF_KUNIT void nexus_listen_stop(struct sock *l)
 	LIST_HEAD(refused);
 	LIST_HEAD(queued);
 	LIST_HEAD(children);
+
+	sock_owned_by_me(l);
 
 	spin_lock(&nl->state_lock);
 	WRITE_ONCE(l->sk_state, TCP_CLOSE);
@@ -450,24 +482,30 @@ static void nexus_stream_dissolve(struct sock *sk)
 {
 	struct nexus_sock *nsk = nexus_sk(sk);
 
+	sock_owned_by_me(sk);
 	nexus_stream_unlink(sk, ECONNRESET);
 	spin_lock(&nsk->state_lock);
 	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
 	WRITE_ONCE(sk->sk_shutdown, 0);
-	nsk->peer_port = 0;
-	nsk->peer_node = 0;
+	WRITE_ONCE(nsk->peer_port, 0);
+	WRITE_ONCE(nsk->peer_node, 0);
 	if (!nsk->hashed)	/* a server end: it had the listener's port */
-		nsk->port = 0;
+		WRITE_ONCE(nsk->port, 0);
 	spin_unlock(&nsk->state_lock);
 	skb_queue_purge(&sk->sk_receive_queue);
 	atomic_set(&nsk->rcvq_bytes, 0);
 	sk->sk_state_change(sk);
 }
 
-/* connect(AF_UNSPEC): dissolve whatever association the socket has. */
+/*
+ * connect(AF_UNSPEC): dissolve whatever association the socket has. Socket
+ * lock held; a pending attempt's state may still change under us (the
+ * listener establishes or refuses it), hence READ_ONCE().
+ */
 static int nexus_stream_disconnect(struct sock *sk)
 {
-	switch (sk->sk_state) {
+	sock_owned_by_me(sk);
+	switch (READ_ONCE(sk->sk_state)) {
 	case TCP_ESTABLISHED:
 		nexus_stream_dissolve(sk);
 		break;
@@ -491,6 +529,8 @@ static int nexus_stream_disconnect(struct sock *sk)
 static int nexus_wait_step(struct sock *sk, struct wait_queue_entry *wait,
 			   long *timeo, int expired, bool locked)
 {
+	if (locked)
+		sock_owned_by_me(sk);
 	if (!*timeo)
 		return expired;
 	if (signal_pending(current))
@@ -514,6 +554,7 @@ static int nexus_wait_connected(struct sock *sk, long timeo)
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	int err = 0;
 
+	sock_owned_by_me(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (!err && READ_ONCE(sk->sk_state) == TCP_SYN_SENT)
 		err = nexus_wait_step(sk, &wait, &timeo, -EINPROGRESS, true);
@@ -536,11 +577,13 @@ static int nexus_connect_to(struct sock *sk, struct sock *l)
 {
 	struct nexus_sock *nsk = nexus_sk(sk);
 	struct nexus_sock *nl = nexus_sk(l);
-	u64 timeout_ms = READ_ONCE(nsk->connect_timeout_ms);
+	u64 timeout_ms = nsk->connect_timeout_ms;	/* socket lock held */
+	unsigned long delay = 0;
 	struct sock *child;
 	LIST_HEAD(done);
 	int ret;
 
+	sock_owned_by_me(sk);
 	if (l->sk_type != sk->sk_type)
 		return -EPROTOTYPE;
 	if (READ_ONCE(l->sk_state) != TCP_LISTEN)
@@ -569,12 +612,15 @@ static int nexus_connect_to(struct sock *sk, struct sock *l)
 		nsk->listener = l;
 		sock_hold(sk);
 		list_add_tail(&nsk->pending_node, &nl->pending_q);
+		/* The attempt's deadline before its state (see the work). */
+		nsk->connect_armed = timeout_ms != 0;
+		if (timeout_ms) {
+			delay = msecs_to_jiffies(min_t(u64, timeout_ms,
+						       UINT_MAX));
+			nsk->connect_deadline = jiffies + delay;
+		}
 		WRITE_ONCE(sk->sk_state, TCP_SYN_SENT);
 		if (timeout_ms) {
-			unsigned long delay = msecs_to_jiffies(min_t(u64,
-						timeout_ms, UINT_MAX));
-
-			WRITE_ONCE(nsk->connect_deadline, jiffies + delay);
 			sock_hold(sk);
 			/* Still pending from an earlier attempt: re-armed. */
 			if (mod_delayed_work(nexus_wq, &nsk->connect_work,
@@ -617,8 +663,12 @@ static int nexus_stream_connect(struct socket *sock, NEXUS_SOCKADDR *uaddr,
 		goto out;
 	}
 
-	/* The socket's state first, before any lookup. */
-	switch (sk->sk_state) {
+	/*
+	 * The socket's state first, before any lookup. A pending attempt may
+	 * end meanwhile without the socket lock (promotion, refusal,
+	 * timeout), hence READ_ONCE().
+	 */
+	switch (READ_ONCE(sk->sk_state)) {
 	case TCP_ESTABLISHED:
 		err = -EISCONN;
 		goto out;
@@ -672,10 +722,11 @@ static int nexus_stream_listen(struct socket *sock, int backlog)
 	struct sock *sk = sock->sk;
 	struct nexus_sock *nsk = nexus_sk(sk);
 	LIST_HEAD(done);
-	int err = 0;
+	int err = 0, state;
 
 	lock_sock(sk);
-	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN) {
+	state = READ_ONCE(sk->sk_state);	/* SYN_SENT may end meanwhile */
+	if (state != TCP_CLOSE && state != TCP_LISTEN) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -769,7 +820,7 @@ static int nexus_stream_shutdown(struct socket *sock, int how)
 	how++;
 
 	lock_sock(sk);
-	switch (sk->sk_state) {
+	switch (READ_ONCE(sk->sk_state)) {	/* SYN_SENT may end meanwhile */
 	case TCP_CLOSE:
 		err = -ENOTCONN;
 		break;
@@ -822,7 +873,7 @@ static int nexus_stream_release(struct socket *sock)
 		return 0;
 
 	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN)
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) /* SYN_SENT may change */
 		nexus_listen_stop(sk);
 	nexus_pending_fail(sk, 0);
 	nexus_unbind(sk);
@@ -1082,6 +1133,7 @@ static int nexus_wait_for_data(struct sock *sk, long *timeo)
 	DEFINE_WAIT_FUNC(wait, nexus_reader_wake);
 	int err = 0;
 
+	sock_owned_by_me(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (skb_queue_empty_lockless(&sk->sk_receive_queue)) {
 		err = sock_error(sk);
@@ -1111,7 +1163,13 @@ static int nexus_seqpacket_recv(struct sock *sk, struct msghdr *msg,
 	int err, copied;
 
 	for (;;) {
+		/*
+		 * Under the queue lock: the sender links a new skb in
+		 * concurrently, and its contents must be seen with it.
+		 */
+		spin_lock(&sk->sk_receive_queue.lock);
 		skb = skb_peek(&sk->sk_receive_queue);
+		spin_unlock(&sk->sk_receive_queue.lock);
 		if (skb)
 			break;
 		err = nexus_wait_for_data(sk, &timeo);
@@ -1196,14 +1254,15 @@ static int nexus_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 				size_t len, int flags)
 {
 	struct sock *sk = sock->sk;
+	int err, state;
 	long timeo;
-	int err;
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 
 	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_CLOSE) {
+	state = READ_ONCE(sk->sk_state);	/* SYN_SENT may end meanwhile */
+	if (state == TCP_LISTEN || state == TCP_CLOSE) {
 		err = -ENOTCONN;
 		goto out;
 	}

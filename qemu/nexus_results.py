@@ -348,7 +348,7 @@ def count_section(sec):
 
 REPORT_PATTERNS = [
     r"Kernel panic",
-    r"BUG:",
+    r"BUG:",                    # also KCSAN's "BUG: KCSAN: data-race in ..."
     r"WARNING:",
     r"\bOops\b",
     r"general protection fault",
@@ -365,6 +365,10 @@ REPORT_PATTERNS = [
     r"Attempted to kill init",
 ]
 REPORT_RE = re.compile("|".join(REPORT_PATTERNS))
+KCSAN_RE = re.compile(r"BUG: KCSAN:")
+KCSAN_END_RE = re.compile(r"^={20,}\s*$")
+# A stack frame or headline function of the module (or its KUnit suites).
+NEXUS_FRAME_RE = re.compile(r"\bnexus_\w+|\[nexus(_kunit)?\]")
 # Expected for an unsigned out-of-tree module; never a failure.
 BENIGN_RE = re.compile(r"loading out-of-tree module taints kernel|"
                        r"module verification failed")
@@ -377,15 +381,37 @@ BAD_TAINT = {3: "R (forced rmmod)", 4: "M (machine check)",
              14: "L (soft lockup)"}
 
 
-def scan_console(lines, kmemleak_lines=()):
-    """Return a list of (headline, context text) for every kernel report."""
+def kcsan_block_end(clean, i):
+    """The index just past the KCSAN report whose headline is clean[i]."""
+    for j in range(i + 1, min(len(clean), i + 200)):
+        if KCSAN_END_RE.match(clean[j]):
+            return j + 1
+    return min(len(clean), i + 40)
+
+
+def scan_console(lines, kmemleak_lines=(), outside=None):
+    """Return a list of (headline, context text) for every kernel report.
+
+    A KCSAN report none of whose stacks passes through nexus (a race inside
+    the kernel itself, such as the APIC calibration at boot) is not one of
+    them: its headline goes to @outside, a list of notes, when given.
+    """
     reports = []
     covered = -1
     clean = [TS_RE.sub("", l) for l in lines]
     for i, line in enumerate(clean):
         if i <= covered or BENIGN_RE.search(line) or not REPORT_RE.search(line):
             continue
+        if KCSAN_RE.search(line):
+            end = kcsan_block_end(clean, i)
+            if not any(NEXUS_FRAME_RE.search(l) for l in clean[i:end]):
+                if outside is not None:
+                    outside.append(line.strip())
+                covered = end - 1
+                continue
         lo, hi = max(0, i - 5), min(len(lines), i + 40)
+        if KCSAN_RE.search(line):
+            hi = kcsan_block_end(clean, i)   # the next report is its own
         if reports and line.startswith("Kernel panic") and i - covered < 100:
             # The panic that panic_on_warn/oops=panic turns a report into:
             # show it with the report before, do not count it again.
@@ -406,13 +432,15 @@ def scan_console(lines, kmemleak_lines=()):
 
 class Verdict:
     """groups: a Group per section; harness: the run-level failures;
-    reports: the kernel reports (headline, context)."""
+    reports: the kernel reports (headline, context); kcsan_outside: the
+    headlines of KCSAN reports with no nexus frame (notes, not failures)."""
 
-    def __init__(self, run, groups, harness, reports):
+    def __init__(self, run, groups, harness, reports, kcsan_outside=()):
         self.run = run
         self.groups = groups
         self.harness = harness
         self.reports = reports
+        self.kcsan_outside = list(kcsan_outside)
 
     def totals(self):
         """(passed, failed, skipped) over the whole boot."""
@@ -453,10 +481,11 @@ def verdict(run, console, mode="check", expect_kunit=False):
         if bad:
             harness.notes.append("kernel tainted %d: %s"
                                  % (run.tainted, ", ".join(bad)))
-    reports = scan_console(console, run.kmemleak)
+    kcsan_outside = []
+    reports = scan_console(console, run.kmemleak, kcsan_outside)
     if harness.notes and not reports:
         harness.fail("unexpected taint (%s) without a report on the console"
                      % "; ".join(harness.notes))
     for head, _ in reports:
         harness.fail("kernel report: " + head[:120])
-    return Verdict(run, groups, harness, reports)
+    return Verdict(run, groups, harness, reports, kcsan_outside)

@@ -17,7 +17,9 @@ Counting rules:
     present (--expect-kunit) but no suite printed is a failure.
   * insmod/rmmod of nexus failing, no "@@ done", a host timeout, a non-empty
     kmemleak report, an unexpected taint and every kernel report on the
-    console (BUG, WARNING, KASAN, lockdep, hung task, ...) are failures.
+    console (BUG, WARNING, KASAN, KCSAN, lockdep, hung task, ...) are failures;
+    a KCSAN report without a nexus frame (a race inside the kernel itself)
+    is listed as a note.
 
 The reading and the counting are qemu/nexus_results.py's; this is its
 command line and its summary.
@@ -69,6 +71,8 @@ def main():
         print("  note: %s" % n)
     for e in run.errors:
         print("  note: results.log: %s" % e)
+    for n in v.kcsan_outside:
+        print("  note: not a failure, no nexus frame in it: %s" % n)
     if reports and not args.quiet_reports:
         for head, ctx in reports:
             print("---- kernel report (%s): %s ----" % (args.label, head))

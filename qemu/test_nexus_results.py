@@ -130,6 +130,30 @@ class Reader(unittest.TestCase):
         self.assertIn("no end marker", g["proc_test"].failures[0])
         self.assertEqual(v.totals()[1], 3)
 
+    def test_kcsan_reports(self):
+        # Written by hand in the format of 6.1's KCSAN reports: one race of
+        # the kernel's own (a note) and one through nexus (a failure).
+        console = [
+            "[    0.720000] ==================================================================",
+            "[    0.720001] BUG: KCSAN: data-race in lapic_cal_handler / setup_boot_APIC_clock",
+            "[    0.720002] write to 0xffffffff82a0 of 8 bytes by interrupt on cpu 0:",
+            "[    0.720003]  lapic_cal_handler+0x30/0x120",
+            "[    0.720004] ==================================================================",
+            "[   12.000000] ==================================================================",
+            "[   12.000001] BUG: KCSAN: data-race in nexus_stream_sendmsg [nexus] / nexus_stream_recvmsg [nexus]",
+            "[   12.000002] read to 0xffff8880 of 4 bytes by task 201 on cpu 1:",
+            "[   12.000003]  nexus_stream_sendmsg+0x2a/0x400 [nexus]",
+            "[   12.000004] ==================================================================",
+            "[   13.000000] nexus: unrelated line",
+        ]
+        outside = []
+        reports = nr.scan_console(console, (), outside)
+        self.assertEqual(len(reports), 1)
+        self.assertIn("nexus_stream_sendmsg", reports[0][0])
+        self.assertNotIn("unrelated", reports[0][1])
+        self.assertEqual(len(outside), 1)
+        self.assertIn("lapic_cal_handler", outside[0])
+
     def test_timeouts(self):
         run, console = load("timeout")
         self.assertEqual(run.host_timeout, "1200")

@@ -2,7 +2,8 @@
 /*
  * Races on stream and seqpacket sockets: many connecting threads against a
  * small backlog, connect against a closing listener, timeout expiry
- * against accept, and a timed stress of connect/accept/close/signals
+ * against accept, a stale timeout against the next attempt, and a timed
+ * stress of connect/accept/close/signals
  * (NEXUS_STRESS_SECS, default 60) for the sanitizers of the debug kernel
  * to watch. Correctness is asserted; speed never is.
  */
@@ -183,6 +184,67 @@ TEST_F(race, timeout_vs_accept)
 		close(l);
 	}
 	TH_LOG("accept won %d, timeout won %d", won, timed_out);
+}
+
+static int unspec(int fd)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	return connect(fd, &sa, sizeof(sa));
+}
+
+/*
+ * A timeout that fires just as its attempt is cancelled must not end the
+ * socket's next attempt. Each round: an attempt with a 1 ms timeout,
+ * cancelled at about the moment its timer fires (so the timeout work is
+ * sometimes already running, beyond cancel_delayed_work()'s reach); then
+ * at once an attempt without a timeout, which accept() establishes. That
+ * one must succeed: never a stray ETIMEDOUT. The accept queue (backlog 0)
+ * always holds one connection, so that every attempt has to wait: the
+ * server end of the previous round's client, reset by its connect(AF_UNSPEC).
+ */
+TEST_F(race, stale_timeout_spares_next_attempt)
+{
+	enum { ROUNDS = 500 };
+	struct timeval tv = { 2, 0 };
+	int r, l, q, c, a, err, timer_won = 0;
+	unsigned int port = 0;
+
+	l = nx_listener(variant->type, 0, &port);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	q = nx_socket(variant->type);
+	ASSERT_EQ(0, nx_connect(q, NEXUS_NODE_LOCAL, port));	/* queue full */
+	c = nx_socket(variant->type | SOCK_NONBLOCK);
+	ASSERT_LE(0, c);
+
+	for (r = 0; r < ROUNDS; r++) {
+		ASSERT_EQ(0, nx_set_connect_timeout(c, 1));
+		ASSERT_EQ(-1, nx_connect(c, NEXUS_NODE_LOCAL, port));
+		ASSERT_EQ(EINPROGRESS, errno) TH_LOG("round %d", r);
+		usleep((r % 9) * 500);	/* about when the 1 ms timer fires */
+		ASSERT_EQ(0, unspec(c));
+		err = nx_so_error(c);
+		ASSERT_TRUE(err == 0 || err == ETIMEDOUT) TH_LOG("err %d", err);
+		timer_won += err == ETIMEDOUT;
+
+		ASSERT_EQ(0, nx_set_connect_timeout(c, 0));
+		ASSERT_EQ(-1, nx_connect(c, NEXUS_NODE_LOCAL, port));
+		ASSERT_EQ(EINPROGRESS, errno) TH_LOG("round %d", r);
+		usleep((r % 3) * 1000);
+		a = accept(l, NULL, NULL);	/* establishes c */
+		ASSERT_LE(0, a) TH_LOG("round %d: %s", r, strerror(errno));
+		close(a);
+		ASSERT_TRUE(nx_poll(c, POLLOUT, 2000) & POLLOUT);
+		ASSERT_EQ(0, nx_so_error(c)) TH_LOG("round %d: a stray timeout", r);
+		ASSERT_EQ(port, nx_peer_port(c));
+		ASSERT_EQ(0, unspec(c));	/* its server end stays queued */
+	}
+	TH_LOG("%d rounds, the 1 ms timer won %d of the cancellations", ROUNDS,
+	       timer_won);
+	close(c);
+	close(q);
+	close(l);
 }
 
 /* ---- the timed stress ---- */

@@ -8,6 +8,7 @@
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/net.h>
+#include <linux/sockptr.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -194,6 +195,84 @@ static void pending_times_out(struct kunit *test)
 	nexus_kunit_release(test, l);
 }
 
+static int ktimeout(struct socket *sock, u64 ms)
+{
+	return sock->ops->setsockopt(sock, SOL_NEXUS, NEXUS_CONNECT_TIMEOUT,
+				     KERNEL_SOCKPTR(&ms), sizeof(ms));
+}
+
+/*
+ * Run the connect-timeout work of @sock as an instance that was already
+ * running when cancel_delayed_work() tried to stop it: with the reference
+ * a queued instance holds, whatever attempt is current.
+ */
+static void klate_timeout_work(struct socket *sock)
+{
+	struct work_struct *work = &nexus_sk(sock->sk)->connect_work.work;
+
+	sock_hold(sock->sk);
+	work->func(work);
+}
+
+/*
+ * A timeout instance that outlived its attempt must not end a newer one:
+ * neither one without a timeout (whose deadline is the old, expired one)
+ * nor one whose own deadline is still ahead. It still ends an attempt
+ * whose deadline has passed.
+ */
+static void stale_timeout_spares_newer_attempt(struct kunit *test)
+{
+	struct socket *l = klistener(test, KPORT_BASE + 7, 0);
+	struct socket *c1 = ksock(test, SOCK_STREAM);
+	struct socket *c2 = ksock(test, SOCK_STREAM);
+	struct nexus_sock *nc2 = nexus_sk(c2->sk);
+
+	KUNIT_ASSERT_EQ(test, 0, kconnect(c1, KPORT_BASE + 7, 0)); /* full */
+
+	/* Attempt 1: 1 ms, cancelled (or timed out); its deadline passes. */
+	KUNIT_ASSERT_EQ(test, 0, ktimeout(c2, 1));
+	KUNIT_ASSERT_EQ(test, -EINPROGRESS,
+			kconnect(c2, KPORT_BASE + 7, O_NONBLOCK));
+	KUNIT_ASSERT_EQ(test, 0, kunspec(c2));
+	msleep(50);
+	flush_workqueue(nexus_wq);
+
+	/* Attempt 2, without a timeout: the late instance spares it. */
+	KUNIT_ASSERT_EQ(test, 0, ktimeout(c2, 0));
+	KUNIT_ASSERT_EQ(test, -EINPROGRESS,
+			kconnect(c2, KPORT_BASE + 7, O_NONBLOCK));
+	klate_timeout_work(c2);
+	KUNIT_EXPECT_EQ(test, TCP_SYN_SENT, c2->sk->sk_state);
+	KUNIT_EXPECT_EQ(test, 0, c2->sk->sk_err);
+	KUNIT_EXPECT_PTR_EQ(test, l->sk, nc2->listener);
+	KUNIT_ASSERT_EQ(test, 0, kunspec(c2));
+	KUNIT_EXPECT_EQ(test, 0, c2->sk->sk_err);
+
+	/* Attempt 3, with a minute to go: spared too. */
+	KUNIT_ASSERT_EQ(test, 0, ktimeout(c2, 60000));
+	KUNIT_ASSERT_EQ(test, -EINPROGRESS,
+			kconnect(c2, KPORT_BASE + 7, O_NONBLOCK));
+	klate_timeout_work(c2);
+	KUNIT_EXPECT_EQ(test, TCP_SYN_SENT, c2->sk->sk_state);
+	KUNIT_EXPECT_EQ(test, 0, c2->sk->sk_err);
+
+	/* Once its deadline has passed, the work ends it (ETIMEDOUT). */
+	spin_lock(&nc2->state_lock);
+	nc2->connect_deadline = jiffies - 1;
+	spin_unlock(&nc2->state_lock);
+	klate_timeout_work(c2);
+	KUNIT_EXPECT_EQ(test, TCP_CLOSE, c2->sk->sk_state);
+	KUNIT_EXPECT_EQ(test, ETIMEDOUT, c2->sk->sk_err);
+	KUNIT_EXPECT_NULL(test, nc2->listener);
+	KUNIT_EXPECT_TRUE(test, list_empty(&nexus_sk(l->sk)->pending_q));
+	/* The queued instance was cancelled with its reference. */
+	flush_workqueue(nexus_wq);
+	KUNIT_EXPECT_EQ(test, 1, refcount_read(&c2->sk->sk_refcnt));
+	sock_release(c1);
+	sock_release(c2);
+	sock_release(l);
+}
+
 static void dissolve_resets_peer(struct kunit *test)
 {
 	struct socket *l = klistener(test, KPORT_BASE + 5, 1);
@@ -248,6 +327,7 @@ static struct kunit_case nexus_stream_cases[] = {
 	KUNIT_CASE(pending_then_promoted_by_accept),
 	KUNIT_CASE(pending_refused_when_listener_closes),
 	KUNIT_CASE(pending_times_out),
+	KUNIT_CASE(stale_timeout_spares_newer_attempt),
 	KUNIT_CASE(dissolve_resets_peer),
 	KUNIT_CASE(refcounts_return_after_cycles),
 	{}
