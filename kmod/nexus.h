@@ -135,6 +135,9 @@ struct nexus_sock {
 			struct delayed_work connect_work; /* connect timeout */
 			unsigned long connect_deadline;	/* jiffies of the timeout */
 			atomic_t rcvq_bytes;	/* unread bytes queued */
+			int rcvbuf_seen;	/* sk_rcvbuf at the last
+						 * release_sock() (sk_lock)
+						 */
 		};
 		struct {	/* datagram */
 			spinlock_t dgram_lock;
@@ -229,6 +232,7 @@ extern const struct proto_ops nexus_stream_ops;
 extern const struct proto_ops nexus_seqpacket_ops;
 void nexus_stream_init_sock(struct sock *sk);
 void nexus_stream_destruct(struct sock *sk);
+void nexus_stream_release_cb(struct sock *sk);
 
 /* dgram.c */
 extern const struct proto_ops nexus_dgram_ops;
