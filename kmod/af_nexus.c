@@ -44,6 +44,7 @@ static struct proto nexus_proto = {
 	.name = "NEXUS",
 	.owner = THIS_MODULE,
 	.obj_size = sizeof(struct nexus_sock),
+	.release_cb = nexus_stream_release_cb,	/* SO_RCVBUF changes */
 };
 
 /* Wake the writers and poll()ers of @sk that wait for POLLOUT. */

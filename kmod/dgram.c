@@ -11,7 +11,8 @@
  * the namespace's dgram_qlen datagrams and the truesize of what it holds
  * plus the new one stays within its SO_RCVBUF (an empty queue always takes
  * one). The truesize it holds is counted in dgram_rbytes, separately from
- * sk_rmem_alloc, because the memory is the sender's.
+ * sk_rmem_alloc, because the memory is the sender's; /proc/net/nexus reads
+ * it without the lock (RxQueue), so it is written with WRITE_ONCE().
  *
  * Flow control: a sender that finds the queue full sets dgram_full_seen and
  * sleeps on the receiver's dgram_peer_wait (holding a reference to the
@@ -222,7 +223,8 @@ static int nexus_dgram_unicast(struct sock *sk, struct sock *other,
 			break;
 		if (!nexus_dgram_full(other, skb->truesize)) {
 			NEXUS_DGRAM_CB(skb)->charge = skb->truesize;
-			on->dgram_rbytes += skb->truesize;
+			WRITE_ONCE(on->dgram_rbytes,
+				   on->dgram_rbytes + skb->truesize);
 			skb_queue_tail(&other->sk_receive_queue, skb);
 			spin_unlock(&on->dgram_lock);
 			other->sk_data_ready(other);
@@ -393,7 +395,8 @@ static void nexus_dgram_dequeued(struct sock *sk, struct sk_buff *skb)
 	struct nexus_sock *nsk = nexus_sk(sk);
 
 	spin_lock(&nsk->dgram_lock);
-	nsk->dgram_rbytes -= NEXUS_DGRAM_CB(skb)->charge;
+	WRITE_ONCE(nsk->dgram_rbytes,
+		   nsk->dgram_rbytes - NEXUS_DGRAM_CB(skb)->charge);
 	if (nsk->dgram_full_seen)
 		nexus_dgram_wake_senders_locked(sk);
 	spin_unlock(&nsk->dgram_lock);
@@ -707,6 +710,7 @@ static int nexus_dgram_release(struct socket *sock)
 
 	/* Nothing can be queued any more: free what is (and its charges). */
 	skb_queue_purge(&sk->sk_receive_queue);
+	WRITE_ONCE(nsk->dgram_rbytes, 0);
 	sock->sk = NULL;
 	sock_put(sk);
 	return 0;

@@ -184,6 +184,9 @@ struct nexus_sock {
 			unsigned long connect_deadline;	/* jiffies */
 			bool connect_armed;	/* the attempt has a timeout */
 			atomic_t rcvq_bytes;	/* unread bytes queued */
+			int rcvbuf_seen;	/* sk_rcvbuf at the last
+						 * release_sock() (sk_lock)
+						 */
 		};
 		struct {	/* datagram */
 			spinlock_t dgram_lock;
@@ -278,6 +281,7 @@ extern const struct proto_ops nexus_stream_ops;
 extern const struct proto_ops nexus_seqpacket_ops;
 void nexus_stream_init_sock(struct sock *sk);
 void nexus_stream_destruct(struct sock *sk);
+void nexus_stream_release_cb(struct sock *sk);
 
 /* dgram.c */
 extern const struct proto_ops nexus_dgram_ops;

@@ -128,7 +128,8 @@ static int nexus_seq_rxq(struct sock *sk)
 		return READ_ONCE(sk->sk_ack_backlog);
 	if (sk->sk_type != SOCK_DGRAM)
 		return atomic_read(&nexus_sk(sk)->rcvq_bytes);
-	return sk_rmem_alloc_get(sk);
+	/* Charged to the senders (see dgram.c), so not in sk_rmem_alloc. */
+	return READ_ONCE(nexus_sk(sk)->dgram_rbytes);
 }
 
 static int nexus_seq_show(struct seq_file *seq, void *v)

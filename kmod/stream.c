@@ -61,8 +61,11 @@
  * Wake-ups: a client waits in connect() on its own sk_sleep(), woken by
  * sk_state_change (established) or sk_error_report (failed). accept()
  * waits on the listener's, woken by sk_data_ready. Readers are woken by
- * sk_data_ready of their socket, writers by sk_write_space when the skbs
- * charged to them are freed, both by sk_state_change on shutdown or reset.
+ * sk_data_ready of their socket, writers by nexus_stream_wake_writers()
+ * when poll() would report POLLOUT again (skbs charged to them freed, their
+ * SO_SNDBUF raised, the peer's unread bytes back below its SO_RCVBUF by a
+ * partial read or a larger SO_RCVBUF), both by sk_state_change on shutdown
+ * or reset.
  */
 #include <linux/jiffies.h>
 #include <linux/net.h>
@@ -86,15 +89,32 @@ struct nexus_skb_cb {
 /* Largest page order for skb fragments (as AF_UNIX: 32 KiB on x86). */
 #define NEXUS_SKB_FRAG_ORDER	get_order(32768)
 
+/*
+ * The most data one skb carries: a head of at most one page and page
+ * fragments for the rest. alloc_skb_with_frags() takes at most
+ * MAX_SKB_FRAGS order-0 pages on 6.1 and, when it falls back from larger
+ * pages, fills only MAX_SKB_FRAGS - 1 fragments on kernels from 6.3 until
+ * late 2025: MAX_SKB_FRAGS - 1 pages fit every kernel. MAX_SKB_FRAGS
+ * itself is the kernel's (a Kconfig option since 6.5). A stream send
+ * larger than this takes several skbs; a seqpacket record larger than
+ * this chains further skbs on the first one's frag_list.
+ */
+#define NEXUS_SKB_MAX_DATA	((MAX_SKB_FRAGS - 1) * PAGE_SIZE)
+#define NEXUS_SKB_MAX		(SKB_MAX_HEAD(0) + NEXUS_SKB_MAX_DATA)
+
 #if !IS_ENABLED(CONFIG_KUNIT)	/* else declared in nexus.h */
 static void nexus_connect_timeout(struct work_struct *work);
 #endif
 
-/* sk_write_space: skbs charged to @sk were freed (the peer read them). */
+static void nexus_stream_wake_writers(struct sock *sk);
+
+/*
+ * sk_write_space: skbs charged to @sk were freed (the peer read them), or
+ * SO_SNDBUF changed.
+ */
 static void nexus_stream_write_space(struct sock *sk)
 {
-	if (sk_wmem_alloc_get(sk) < READ_ONCE(sk->sk_sndbuf))
-		nexus_wake_writers(sk);
+	nexus_stream_wake_writers(sk);
 }
 
 void nexus_stream_init_sock(struct sock *sk)
@@ -110,6 +130,7 @@ void nexus_stream_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&nsk->accept_q);
 	INIT_DELAYED_WORK(&nsk->connect_work, nexus_connect_timeout);
 	atomic_set(&nsk->rcvq_bytes, 0);
+	nsk->rcvbuf_seen = sk->sk_rcvbuf;
 }
 
 void nexus_stream_destruct(struct sock *sk)
@@ -923,6 +944,94 @@ static bool nexus_stream_may_send(struct sock *sk, struct sock *peer)
 	       nexus_peer_has_room(peer);
 }
 
+/* POLLOUT of a connected or unconnected socket (not while connecting). */
+static bool nexus_stream_poll_writable(struct sock *sk)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+	bool ok;
+
+	if (sk_wmem_alloc_get(sk) >= READ_ONCE(sk->sk_sndbuf))
+		return false;
+	spin_lock(&nsk->state_lock);
+	ok = !nsk->peer || nexus_peer_has_room(nsk->peer);
+	spin_unlock(&nsk->state_lock);
+	return ok;
+}
+
+/*
+ * Wake @sk's writers (blocked senders, poll and epoll) if poll() would now
+ * report POLLOUT. Called, without any state lock held, after something
+ * made room: @sk's skbs were freed, its SO_SNDBUF grew, or its peer's
+ * unread bytes fell below the peer's SO_RCVBUF (nexus_stream_room_made()).
+ * skwq_has_sleeper()'s barrier orders that change before the checks; it
+ * pairs with the barrier a waiter executes between queueing itself and
+ * testing for room (sock_poll_wait(), nexus_wait_for_room()).
+ */
+static void nexus_stream_wake_writers(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	if (sk_wmem_alloc_get(sk) >= READ_ONCE(sk->sk_sndbuf))
+		return;
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq) && nexus_stream_poll_writable(sk))
+		wake_up_interruptible_sync_poll(&wq->wait, EPOLLOUT |
+						EPOLLWRNORM | EPOLLWRBAND);
+	if (sock_flag(sk, SOCK_FASYNC) && nexus_stream_poll_writable(sk))
+		sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
+/*
+ * The reader @sk took @n bytes, leaving @left unread, without freeing an
+ * skb (freeing one reaches the peer through nexus_stream_write_space()).
+ * When that brought the unread bytes below SO_RCVBUF, the peer's writers
+ * may have been waiting for exactly that: wake them by poll()'s rule.
+ */
+static void nexus_stream_room_made(struct sock *sk, int left, u32 n)
+{
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	struct sock *peer;
+
+	if (left >= rcvbuf || (s64)left + n < rcvbuf)
+		return;
+	peer = nexus_get_peer(sk);
+	if (peer) {
+		nexus_stream_wake_writers(peer);
+		sock_put(peer);
+	}
+}
+
+/**
+ * nexus_stream_release_cb - release_sock() hook of every nexus socket
+ * @sk: the socket, still owned by the caller, sk_lock.slock held
+ *
+ * SO_RCVBUF has no hook of its own; its change is seen here, when
+ * setsockopt() releases the socket. A larger receive buffer can make room
+ * for the peer's writers: wake them as a read would.
+ */
+void nexus_stream_release_cb(struct sock *sk)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	int old, left;
+
+	if (sk->sk_type == SOCK_DGRAM || likely(rcvbuf == nsk->rcvbuf_seen))
+		return;
+	old = nsk->rcvbuf_seen;
+	nsk->rcvbuf_seen = rcvbuf;
+	left = atomic_read(&nsk->rcvq_bytes);
+	if (rcvbuf > old && left >= old && left < rcvbuf) {
+		struct sock *peer = nexus_get_peer(sk);
+
+		if (peer) {
+			nexus_stream_wake_writers(peer);
+			sock_put(peer);
+		}
+	}
+}
+
 /*
  * Wait until @sk may send to @peer or something changes (shutdown, reset,
  * signal, timeout). Return: 0 to retry, or a negative errno.
@@ -934,6 +1043,7 @@ static int nexus_wait_for_room(struct sock *sk, struct sock *peer,
 	int err = 0;
 
 	add_wait_queue(sk_sleep(sk), &wait);
+	smp_mb(); /* queued before testing; see nexus_stream_wake_writers() */
 	while (!err && !nexus_stream_may_send(sk, peer)) {
 		if (READ_ONCE(sk->sk_err) ||
 		    (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) ||
@@ -981,7 +1091,8 @@ static int nexus_queue_to_peer(struct sock *sk, struct sock *peer,
 	return 0;
 }
 
-static struct sk_buff *nexus_alloc_skb(struct sock *sk, size_t size, int *err)
+/* One unowned skb of @size (at most NEXUS_SKB_MAX) bytes. */
+static struct sk_buff *nexus_alloc_one(struct sock *sk, size_t size, int *err)
 {
 	size_t data_len = 0;
 	struct sk_buff *skb;
@@ -995,13 +1106,46 @@ static struct sk_buff *nexus_alloc_skb(struct sock *sk, size_t size, int *err)
 	if (size > SKB_MAX_HEAD(0))
 		data_len = min_t(size_t, size,
 				 PAGE_ALIGN(size - SKB_MAX_HEAD(0)));
-	skb = sock_alloc_send_pskb(sk, size - data_len, data_len, 1, err,
-				   NEXUS_SKB_FRAG_ORDER);
+	skb = alloc_skb_with_frags(size - data_len, data_len,
+				   NEXUS_SKB_FRAG_ORDER, err,
+				   sk->sk_allocation);
 	if (!skb)
 		return NULL;
 	skb_put(skb, size - data_len);
 	skb->data_len = data_len;
 	skb->len = size;
+	return skb;
+}
+
+/*
+ * An skb for @size bytes, charged to @sk's send buffer (the caller has
+ * checked for room). Above NEXUS_SKB_MAX bytes (seqpacket records only)
+ * the rest goes to skbs chained on the frag_list of the first, whose
+ * truesize includes theirs: it carries the whole charge.
+ */
+static struct sk_buff *nexus_alloc_skb(struct sock *sk, size_t size, int *err)
+{
+	size_t chunk = min_t(size_t, size, NEXUS_SKB_MAX);
+	struct sk_buff *skb, *frag, **tail;
+
+	skb = nexus_alloc_one(sk, chunk, err);
+	if (!skb)
+		return NULL;
+	tail = &skb_shinfo(skb)->frag_list;
+	for (size -= chunk; size; size -= chunk) {
+		chunk = min_t(size_t, size, NEXUS_SKB_MAX);
+		frag = nexus_alloc_one(sk, chunk, err);
+		if (!frag) {
+			kfree_skb(skb);
+			return NULL;
+		}
+		*tail = frag;
+		tail = &frag->next;
+		skb->len += chunk;
+		skb->data_len += chunk;
+		skb->truesize += frag->truesize;
+	}
+	skb_set_owner_w(skb, sk);
 	return skb;
 }
 
@@ -1066,17 +1210,21 @@ static int nexus_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 			continue;	/* re-check errors and shutdown */
 		}
 
+		/*
+		 * A stream skb takes at most half the send buffer (two in
+		 * flight keep both ends busy, as AF_UNIX) and what one skb
+		 * can hold; a seqpacket record is one skb, however long.
+		 */
 		size = len - sent;
 		if (!seqpacket)
 			size = min_t(size_t, size,
-				     max_t(int, READ_ONCE(sk->sk_sndbuf) / 2 - 64,
-					   SKB_MAX_HEAD(0)));
+				     min_t(int, NEXUS_SKB_MAX,
+					   max_t(int,
+						 READ_ONCE(sk->sk_sndbuf) / 2 - 64,
+						 SKB_MAX_HEAD(0))));
 		skb = nexus_alloc_skb(sk, size, &err);
-		if (!skb) {
-			if (err == -EAGAIN)	/* raced for send buffer */
-				continue;
+		if (!skb)
 			break;
-		}
 		err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, size);
 		if (!err)
 			err = nexus_queue_to_peer(sk, peer, skb);
@@ -1135,6 +1283,7 @@ static int nexus_wait_for_data(struct sock *sk, long *timeo)
 
 	sock_owned_by_me(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
+	smp_mb(); /* queued before testing; pairs with sk_data_ready's */
 	while (skb_queue_empty_lockless(&sk->sk_receive_queue)) {
 		err = sock_error(sk);
 		if (err)
@@ -1206,6 +1355,7 @@ static int nexus_stream_recv(struct sock *sk, struct msghdr *msg, size_t len,
 
 	while (copied < len) {
 		u32 off, chunk;
+		int left;
 
 		spin_lock(&sk->sk_receive_queue.lock);
 		skb = last ? skb_peek_next(last, &sk->sk_receive_queue) :
@@ -1235,11 +1385,13 @@ static int nexus_stream_recv(struct sock *sk, struct msghdr *msg, size_t len,
 			last = skb;
 			continue;
 		}
-		atomic_sub(chunk, &nexus_sk(sk)->rcvq_bytes);
+		left = atomic_sub_return(chunk, &nexus_sk(sk)->rcvq_bytes);
 		NEXUS_SKB_CB(skb)->consumed += chunk;
 		if (NEXUS_SKB_CB(skb)->consumed == skb->len) {
 			skb_unlink(skb, &sk->sk_receive_queue);
-			consume_skb(skb);
+			consume_skb(skb);	/* wakes the writer */
+		} else {
+			nexus_stream_room_made(sk, left, chunk);
 		}
 	}
 
@@ -1274,19 +1426,6 @@ static int nexus_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 out:
 	release_sock(sk);
 	return err;
-}
-
-static bool nexus_stream_poll_writable(struct sock *sk)
-{
-	struct nexus_sock *nsk = nexus_sk(sk);
-	bool ok;
-
-	if (sk_wmem_alloc_get(sk) >= READ_ONCE(sk->sk_sndbuf))
-		return false;
-	spin_lock(&nsk->state_lock);
-	ok = !nsk->peer || nexus_peer_has_room(nsk->peer);
-	spin_unlock(&nsk->state_lock);
-	return ok;
 }
 
 static __poll_t nexus_stream_poll(struct file *file, struct socket *sock,

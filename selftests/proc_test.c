@@ -192,6 +192,49 @@ TEST(connected_pair_and_listener)
 	close(l);
 }
 
+/*
+ * A datagram receiver's RxQueue is the memory its queued datagrams hold
+ * (docs/address-space.md), charged to their sender: with one sender it
+ * equals the sender's TxQueue, grows with each datagram and is 0 again
+ * once they are read.
+ */
+TEST(dgram_rxqueue_counts_queued_datagrams)
+{
+	int s = nx_socket(SOCK_DGRAM), r = nx_socket(SOCK_DGRAM), i;
+	struct sockaddr_nx sa;
+	struct line lr, ls;
+	int prev = 0;
+	char buf[3000] = { 0 };
+	char *text;
+
+	ASSERT_EQ(0, nx_bind(r, 0, 0));
+	sa = nx_addr(0, nx_port(r));
+	for (i = 1; i <= 3; i++) {
+		ASSERT_EQ(1000 * i, sendto(s, buf, 1000 * i, 0,
+					   (struct sockaddr *)&sa, sizeof(sa)));
+		text = slurp(PROC_NEXUS, 4096, NULL);
+		ASSERT_NE(NULL, text);
+		ASSERT_TRUE(find_inode(text, nx_inode(r), &lr));
+		ASSERT_TRUE(find_inode(text, nx_inode(s), &ls));
+		free(text);
+		EXPECT_LE(prev + 1000 * i, lr.rxq);
+		EXPECT_EQ(ls.txq, lr.rxq);
+		EXPECT_EQ(0, ls.rxq);
+		prev = lr.rxq;
+	}
+	for (i = 1; i <= 3; i++)
+		ASSERT_EQ(1000 * i, recv(r, buf, sizeof(buf), 0));
+	text = slurp(PROC_NEXUS, 4096, NULL);
+	ASSERT_NE(NULL, text);
+	ASSERT_TRUE(find_inode(text, nx_inode(r), &lr));
+	ASSERT_TRUE(find_inode(text, nx_inode(s), &ls));
+	free(text);
+	EXPECT_EQ(0, lr.rxq);
+	EXPECT_EQ(0, ls.txq);
+	close(s);
+	close(r);
+}
+
 /* The uid column: the creator's, mapped into the reader's namespace. */
 static int read_in_own_userns(void *arg)
 {
