@@ -147,11 +147,11 @@ static inline int nx_module_loaded(void)
 /*
  * The earliest, by the guest's CLOCK_MONOTONIC, that a 100 ms SO_RCVTIMEO or
  * SO_SNDTIMEO wait may end. The wait is the kernel's own jiffies timer;
- * under QEMU TCG on a loaded host it was seen to end after 86-88 ms of
+ * under QEMU TCG on a loaded host it was seen to end after 74-88 ms of
  * CLOCK_MONOTONIC (the tick and the clocksource drift apart under
- * emulation), so the bound allows 20% rather than one tick. It still tells
- * an honoured timeout from an early EAGAIN.
+ * emulation), so the bound is half the timeout rather than one tick. It
+ * still tells an honoured timeout from an early EAGAIN.
  */
-#define TIMEO_100MS_MIN_MS	80
+#define TIMEO_100MS_MIN_MS	50
 
 #endif /* NEXUS_UTIL_H */
