@@ -1099,21 +1099,24 @@ static double busy_ns(void)
 }
 
 /*
- * Wait until the machine has been idle for three polls of 20 ms in a row
- * (less than 2% busy), e.g. until the netns workqueue has destroyed every
- * namespace let go of. Returns the busy time up to the first quiet poll.
+ * Wait until the machine has been idle for 12 polls of 100 ms in a row
+ * (less than 2% busy each), e.g. until the netns workqueue has destroyed
+ * every namespace let go of: that work waits for RCU grace periods and
+ * device references in between, idle gaps of tens of milliseconds. Idle
+ * guest time is skipped at once in real time under icount (sleep=off).
+ * Returns the busy time up to the first of those quiet polls.
  */
 static double wait_quiet(void)
 {
 	double b = busy_ns(), quiet_from = b;
 	int quiet = 0, polls = 0;
 
-	while (quiet < 3 && polls++ < 3000) {
+	while (quiet < 12 && polls++ < 3000) {
 		double nb;
 
-		usleep(20000);
+		usleep(100000);
 		nb = busy_ns();
-		if (nb - b < 400000) {
+		if (nb - b < 2000000) {
 			if (!quiet)
 				quiet_from = b;
 			quiet++;
