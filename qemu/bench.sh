@@ -27,7 +27,8 @@
 #                          100k-socket and memory workloads)
 #   NEXUS_BENCH_ICOUNT2_ARGS for icount2/icount2b (default 5 rounds of the
 #                          ping-pong, throughput, connect and storm rows)
-#   NEXUS_QEMU_TIMEOUT     seconds per boot (default 1200), NEXUS_STOCK_EXTRA
+#   NEXUS_QEMU_TIMEOUT     seconds per boot (default 2400: the icount boot
+#                          takes about 16 minutes on 2 shared cores), NEXUS_STOCK_EXTRA
 #                          as for check.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +37,7 @@ src=${NEXUS_SRC:-$TOP_DIR}
 build="$TOP_DIR/build"
 out="$build/bench"
 boots=${NEXUS_BENCH_BOOTS:-icount icount2}
+export NEXUS_QEMU_TIMEOUT=${NEXUS_QEMU_TIMEOUT:-2400}
 
 ensure_host_packages
 eval "$("$QEMU_DIR/kernel-stock.sh")"
