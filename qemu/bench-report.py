@@ -57,7 +57,7 @@ def netns_table(res):
     """Namespace scale: per namespace created and destroyed."""
     hdr = ["namespace holds", "create (ns)", "create busy", "destroy busy",
            "destroy (guest ns)", "MemFree drop B", "Slab B", "Percpu B",
-           "not returned B"]
+           "not returned B", "netns left"]
     rows = []
     for fam, title in NETNS_FAMS:
         r = res.get(("netns", "stream", fam))
@@ -70,7 +70,8 @@ def netns_table(res):
         rows.append([title, "%.0f" % ph["create"], "%.0f" % ph["create_busy"],
                      "%.0f" % ph["destroy_busy"], "%.0f" % ex["destroy_wall"],
                      "%.0f" % ex["mem"], "%.0f" % ex["slab"],
-                     "%.0f" % ex["percpu"], "%.0f" % ex["leak"]])
+                     "%.0f" % ex["percpu"], "%.0f" % ex["leak"],
+                     "%.0f" % ex["left"] if "left" in ex else "-"])
     return hdr, rows
 
 
@@ -216,20 +217,20 @@ def table(res, label):
     return hdr, rows
 
 
-def render_console(hdr, rows):
+def render_console(hdr, rows, ntext=3):
     widths = [max(len(str(r[i])) for r in [hdr] + rows) for i in range(len(hdr))]
     lines = []
     for r in [hdr] + rows:
-        lines.append("  ".join(str(c).ljust(widths[i]) if i < 3 else
+        lines.append("  ".join(str(c).ljust(widths[i]) if i < ntext else
                                str(c).rjust(widths[i]) for i, c in enumerate(r)))
         if r is hdr:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-def render_md(hdr, rows):
+def render_md(hdr, rows, ntext=3):
     lines = ["| " + " | ".join(hdr) + " |",
-             "|" + "|".join([" --- "] * 3 + [" ---: "] * (len(hdr) - 3)) + "|"]
+             "|" + "|".join([" --- "] * ntext + [" ---: "] * (len(hdr) - ntext)) + "|"]
     for r in rows:
         lines.append("| " + " | ".join(str(c) for c in r) + " |")
     return "\n".join(lines)
@@ -311,13 +312,13 @@ def main():
                       if k[0] == "netns" and "extra" in r), "?")
             print("   namespace scale: per namespace, %s namespaces created, then destroyed "
                   "(busy: instructions of every CPU, idle excluded)" % n)
-            print(render_console(nhdr, nrows))
+            print(render_console(nhdr, nrows, 1))
             for x in derived:
                 print("   " + x)
             md.append("#### %s: namespace scale\n\nper namespace, %s namespaces created "
                       "then destroyed; busy = instructions run on every CPU (idle "
                       "excluded); medians.\n\n%s\n\n%s\n" % (
-                          label, n, render_md(nhdr, nrows),
+                          label, n, render_md(nhdr, nrows, 1),
                           "\n".join("- " + x for x in derived)))
         doc["runs"][label] = {
             "description": desc, "info": info, "status": status,
