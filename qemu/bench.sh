@@ -25,7 +25,7 @@
 #                          colon-separated (default "-r:10")
 #   NEXUS_BENCH_SMP2_ARGS  for the smp2 boot (default 20 rounds, without the
 #                          100k-socket and memory workloads)
-#   NEXUS_BENCH_ICOUNT2_ARGS for icount2/icount2b (default 5 rounds of the
+#   NEXUS_BENCH_ICOUNT2_ARGS for icount2/icount2b (default 10 rounds of the
 #                          ping-pong, throughput, connect and storm rows)
 #   NEXUS_QEMU_TIMEOUT     seconds per boot (default 2400: the icount boot
 #                          takes about 16 minutes on 2 shared cores), NEXUS_STOCK_EXTRA
@@ -77,7 +77,7 @@ for b in $boots; do
 		;;
 	icount2 | icount2b)
 		smp=2 qargs="-icount shift=0,sleep=off"
-		args=${NEXUS_BENCH_ICOUNT2_ARGS:--r:5:-P:-w:conn_xcpu,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
+		args=${NEXUS_BENCH_ICOUNT2_ARGS:--r:10:-P:-w:conn_xcpu,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
 		path="$out/trixie-bin:$PATH"
 		;;
 	smp2)
