@@ -1093,7 +1093,7 @@ static long slab_active(const char *name)
 static long netns_base = -1;
 
 /*
- * Wait (up to 120 s of guest time, polling every 50 ms) until no more than
+ * Wait (up to 20 s of guest time, polling every 50 ms) until no more than
  * @count network namespaces exist, by the net_namespace slab cache. The
  * count is SLUB's active objects, which include free objects still in a
  * CPU's slab (7 namespaces a slab): within 16 is done. Returns how many
@@ -1103,16 +1103,16 @@ static long netns_base = -1;
  * In this guest under -icount sleep=off the netns workqueue's teardown
  * (batches that wait for RCU grace periods) progresses only while some CPU
  * is busy: 1,000 namespaces were not gone after 300 s of idle guest time
- * polled every 200 ms, took about 60 s polled every 50 ms, and a waiter
- * spinning on the CPU starved it. Mostly idle guest time, cheap in real
- * time; the busy figure is what counts.
+ * polled every 200 ms nor after 120 s polled every 50 ms (once, in another
+ * boot, after about 60 s), and a waiter spinning on the CPU starved it.
+ * So the wait is bounded, and the sample reports how many were left.
  */
 static long wait_netns_count(long count, int *polls)
 {
 	long left = -1;
 	int i;
 
-	for (i = 0; i < 2400; i++) {
+	for (i = 0; i < 400; i++) {
 		long now = slab_active("net_namespace");
 
 		(*polls)++;
@@ -1278,7 +1278,7 @@ static void bench_netns(void)
 	static const struct { int f; const char *name; } cols[] = {
 		{ F_NEXUS, "nexus" }, { F_UNIX, "unix" }, { -1, "none" },
 	};
-	int nr = rounds < 3 ? rounds : 3;	/* 1,000 namespaces are slow */
+	int nr = 1;	/* 1,000 namespaces are slow; create repeats to 1% */
 	int round, c, st, err;
 	pid_t pid;
 
