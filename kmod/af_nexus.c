@@ -226,14 +226,7 @@ struct sock *nexus_sk_alloc(struct net *net, struct socket *sock, int type,
 		nexus_dgram_init_sock(sk);
 	else
 		nexus_stream_init_sock(sk);
-	if (nexus_sock_list_add(sk)) {
-		if (sock) {
-			sock_orphan(sk);
-			sock->sk = NULL;
-		}
-		sk_free(sk);
-		return NULL;
-	}
+	nexus_sock_list_add(sk);
 	return sk;
 }
 

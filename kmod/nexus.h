@@ -21,7 +21,6 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
-#include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -56,12 +55,14 @@ extern int nexus_family;
  *   true across concurrent writes of the two sysctls. Readers need not
  *   take it.
  *
- * @socks holds every nexus socket of the namespace, bound or not, indexed
- * by nexus_sock.list_id (see proc.c). It uses its own (bh-safe) xa_lock,
- * taken on socket creation and destruction and by /proc/net/nexus readers;
- * it nests outside sk_callback_lock and is never held with a port table
- * bucket lock.
+ * @socks holds every nexus socket of the namespace, bound or not, in
+ * creation order through sock.sk_node (see proc.c). @socks_lock (bh-safe)
+ * protects it and the fields after it; it is taken on socket creation and
+ * destruction and by /proc/net/nexus readers, nests outside
+ * sk_callback_lock and is never held with a port table bucket lock.
  */
+#define NEXUS_SOCKS_RING 16	/* removals a /proc reader's cursor survives */
+
 struct nexus_net {
 	u32 node;			/* this namespace's node id */
 	u32 ephemeral_lo;		/* ephemeral port range, inclusive */
@@ -71,8 +72,12 @@ struct nexus_net {
 	u32 dgram_qlen;			/* datagram receive queue length */
 	seqlock_t ephemeral_lock;	/* see above */
 	struct ctl_table_header *sysctl_hdr;
-	struct xarray socks;		/* all sockets, by nexus_sock.list_id */
-	u32 socks_next;			/* xa_alloc_cyclic() cursor, xa_lock */
+	spinlock_t socks_lock;		/* see above */
+	struct hlist_head socks;	/* all sockets, oldest first */
+	struct hlist_node *socks_tail;	/* the newest one's sk_node, or NULL */
+	u64 socks_seq;			/* last nexus_sock.list_seq handed out */
+	u64 socks_removed;		/* sockets removed so far */
+	u64 socks_ring[NEXUS_SOCKS_RING]; /* list_seq of the last removals */
 };
 
 struct nexus_net *nexus_net(const struct net *net);
@@ -130,8 +135,9 @@ struct nexus_sock {
 	u32 peer_port;
 	u32 peer_node;
 	bool hashed;			/* @bind_node is in the port table */
-	bool listed;			/* in nexus_net.socks at @list_id */
-	u32 list_id;			/* set once by nexus_sock_list_add() */
+	u64 list_seq;			/* creation number in nexus_net.socks,
+					 * 0 while not listed (socks_lock)
+					 */
 	struct hlist_node bind_node;	/* port table entry */
 	/*
 	 * 0: no limit. Written (WRITE_ONCE) under the socket lock by
@@ -261,7 +267,7 @@ void nexus_sysctl_unregister(struct net *net);
  * sock (also one made by accept()) is added once with nexus_sock_list_add()
  * before it is visible to anyone; nexus_sock_destruct() removes it.
  */
-int nexus_sock_list_add(struct sock *sk);
+void nexus_sock_list_add(struct sock *sk);
 void nexus_sock_list_del(struct sock *sk);
 int nexus_proc_net_init(struct net *net);
 void nexus_proc_net_exit(struct net *net);

@@ -4,22 +4,31 @@
 # sanitizers distort the ratios) with nexus.ko and the vsock loopback stack,
 # run selftests/nexus_bench in it, and print the tables.
 #
-# Two boots:
+# Boots:
 #   icount  -smp 1, TCG with -icount shift=0,sleep=off: the guest clock
 #           advances 1 ns per guest instruction, so the figures are
 #           instruction counts and repeat from run to run (primary figure)
-#   smp2    -smp 2, TCG without icount: wall-clock figures with cross-CPU
-#           wake-ups (noisy: the host is shared)
+#   icount2 -smp 2, single-threaded TCG with -icount shift=0,sleep=off, in
+#           trixie's QEMU 10 (qemu-trixie.sh makes it once; bookworm's QEMU
+#           7.2 hangs at SMP bring-up under -icount): instructions of both
+#           vCPUs per operation, sample on CPU 0 and its peer on CPU 1 (-P)
+#   icount2b the same boot again, to check that two runs agree (the report
+#           prints the largest difference); not in the default
+#   smp2    -smp 2, multi-threaded TCG without icount: wall-clock figures
+#           (noisy: the host is shared); not in the default
 # Results: build/bench/results.json (every sample, medians, ratios),
 # build/bench/table.md, build/bench/<boot>/{console,results}.log.
 #
 # Environment:
-#   NEXUS_BENCH_BOOTS      boots to run, default "icount smp2"
+#   NEXUS_BENCH_BOOTS      boots to run, default "icount icount2"
 #   NEXUS_BENCH_ARGS       nexus_bench arguments for the icount boot,
 #                          colon-separated (default "-r:10")
 #   NEXUS_BENCH_SMP2_ARGS  for the smp2 boot (default 20 rounds, without the
 #                          100k-socket and memory workloads)
-#   NEXUS_QEMU_TIMEOUT     seconds per boot (default 1200), NEXUS_STOCK_EXTRA
+#   NEXUS_BENCH_ICOUNT2_ARGS for icount2/icount2b (default 10 rounds of the
+#                          ping-pong, throughput, connect and storm rows)
+#   NEXUS_QEMU_TIMEOUT     seconds per boot (default 2400: the icount boot
+#                          takes about 16 minutes on 2 shared cores), NEXUS_STOCK_EXTRA
 #                          as for check.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +36,8 @@ set -euo pipefail
 src=${NEXUS_SRC:-$TOP_DIR}
 build="$TOP_DIR/build"
 out="$build/bench"
-boots=${NEXUS_BENCH_BOOTS:-icount smp2}
+boots=${NEXUS_BENCH_BOOTS:-icount icount2}
+export NEXUS_QEMU_TIMEOUT=${NEXUS_QEMU_TIMEOUT:-2400}
 
 ensure_host_packages
 eval "$("$QEMU_DIR/kernel-stock.sh")"
@@ -41,20 +51,42 @@ mapfile -t extra < <(stock_extra_args "$MODDIR")
 "$QEMU_DIR/initramfs.sh" -o "$out/initramfs.cpio.gz" \
 	-m "$out/module/nexus.ko" -t "$out/bin/nexus_bench" "${extra[@]}"
 
+# icount2: trixie's QEMU, first in PATH for run-guest.sh.
+case " $boots " in
+*" icount2"*)
+	mapfile -t tq < <("$QEMU_DIR/qemu-trixie.sh")
+	[ ${#tq[@]} -gt 0 ] || die "no QEMU for the icount2 boot"
+	mkdir -p "$out/trixie-bin"
+	{
+		echo '#!/bin/sh'
+		printf 'exec'
+		printf ' %q' "${tq[@]}"
+		printf ' "$@"\n'
+	} >"$out/trixie-bin/qemu-system-x86_64"
+	chmod +x "$out/trixie-bin/qemu-system-x86_64"
+	;;
+esac
+
 runs=()
 for b in $boots; do
+	path=$PATH
 	case $b in
 	icount)
 		smp=1 qargs="-icount shift=0,sleep=off"
 		args=${NEXUS_BENCH_ARGS:--r:10}
 		;;
+	icount2 | icount2b)
+		smp=2 qargs="-icount shift=0,sleep=off"
+		args=${NEXUS_BENCH_ICOUNT2_ARGS:--r:10:-P:-w:conn_xcpu,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
+		path="$out/trixie-bin:$PATH"
+		;;
 	smp2)
 		smp=2 qargs=""
 		args=${NEXUS_BENCH_SMP2_ARGS:--r:20:-S:50:-w:conn_cycle,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
 		;;
-	*) die "unknown boot '$b' in NEXUS_BENCH_BOOTS (icount, smp2)" ;;
+	*) die "unknown boot '$b' in NEXUS_BENCH_BOOTS (icount, icount2, icount2b, smp2)" ;;
 	esac
-	NEXUS_QEMU_SMP=$smp "$QEMU_DIR/run-guest.sh" -m bench -k "$VMLINUZ" \
+	PATH=$path NEXUS_QEMU_SMP=$smp "$QEMU_DIR/run-guest.sh" -m bench -k "$VMLINUZ" \
 		-i "$out/initramfs.cpio.gz" -d "$out/$b" -q "$qargs" \
 		-a "nexus.bench=$args" || true
 	say "$b: $(grep -c '^@@ bench sample' "$out/$b/results.log" || true) samples in $(cat "$out/$b/seconds")s"

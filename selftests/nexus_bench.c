@@ -22,6 +22,14 @@
  *   -T  diagnostics: function_graph trace of FUNC,... over three ping-pong
  *       round trips or connection cycles of each sample, printed as
  *       "@@ trace" lines
+ *   -P  two CPUs: each sample runs on CPU 0 and its helper processes (the
+ *       echoing or reading peer, the accepting server, the storm's
+ *       clients) on CPU 1
+ *   -N  namespaces for the namespace-scale workloads (default 1000):
+ *       "netns" creates and destroys N namespaces with one bound socket
+ *       each (or none, also with nexus.ko unloaded); "ns_listeners"
+ *       measures connect+accept+close with 100 listeners in each of N
+ *       namespaces. Both run after the rounds, as bind_connect does
  *
  * Output on stdout, one line per measurement:
  *   @@ bench sample {"w":..,"type":..,"fam":..,"round":N,"value":X,
@@ -73,6 +81,8 @@ static int settle_ms = 100;
 static const char *only;
 static unsigned int fam_mask = (1u << NFAM) - 1;
 static const char *trace_funcs;	/* -T: function_graph of these */
+static int pin_cpus;		/* -P: sample on CPU 0, helpers on CPU 1 */
+static int netns_count = 1000;	/* -N */
 
 /*
  * Diagnostics (-T FUNC,FUNC...): trace a few ping-pong round trips with
@@ -207,13 +217,31 @@ static int selected(const char *w)
 	return 0;
 }
 
-/* A helper process dies with its parent (a sample that failed or hung). */
+/* With -P, run the calling process on @cpu only. */
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	if (!pin_cpus)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		perror("sched_setaffinity");
+}
+
+/*
+ * A helper process dies with its parent (a sample that failed or hung).
+ * With -P it runs on CPU 1, the sample on CPU 0.
+ */
 static pid_t fork_helper(void)
 {
 	pid_t pid = fork();
 
-	if (!pid)
+	if (!pid) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pin_to(1);
+	}
 	return pid;
 }
 
@@ -647,6 +675,58 @@ static int wl_conn_cycle(int f, int type, struct result *r)
 	return 0;
 }
 
+/*
+ * connect + accept + close across two processes (with -P, two CPUs): the
+ * client connects and waits for one byte that the server, a helper process
+ * blocked in accept(), sends on the accepted socket before closing it.
+ */
+static int wl_conn_xcpu(int f, int type, struct result *r)
+{
+	int n = scaled(200), warm = 10, i, l;
+	uint64_t t0 = 0;
+	struct addr a;
+	pid_t pid;
+	char c;
+
+	l = mk_listener(f, type, 128, &a);
+	if (l < 0)
+		return res_na(r, "listener");
+	pid = fork_helper();
+	if (pid < 0)
+		return res_na(r, "fork");
+	if (!pid) {
+		for (i = 0; i < n + warm; i++) {
+			int s = do_accept(f, type, l);
+
+			if (s < 0 || send_all(s, "a", 1))
+				_exit(1);
+			close(s);
+		}
+		helper_idle();
+	}
+	close(l);
+	for (i = -warm; i < n; i++) {
+		int cfd;
+
+		if (!i)
+			t0 = now_ns();
+		if (i == -3)
+			trace_on(1);
+		if (i == -1)
+			trace_on(0);
+		cfd = mk_socket(f, type);
+		if (cfd < 0 || do_connect(cfd, &a))
+			return res_na(r, "connect");
+		if (recv_msg(cfd, type, &c, 1))
+			return res_na(r, "server's byte");
+		close(cfd);
+	}
+	r->value = (double)(now_ns() - t0) / n;
+	strcpy(r->unit, "ns/cycle");
+	reap(pid);
+	return 0;
+}
+
 /* Request/response of @size bytes with an echoing child process. */
 static int pingpong(int f, int type, size_t size, struct result *r)
 {
@@ -1003,6 +1083,337 @@ out:
 	/* Exit closes the rest quicker than 100k close() calls. */
 }
 
+/* ---- namespace scale ---- */
+
+static long meminfo_kb(const char *key);
+
+/* Active objects of slab cache @name (/proc/slabinfo), or -1. */
+static long slab_active(const char *name)
+{
+	char line[512], n[64];
+	unsigned long active;
+	long v = -1;
+	FILE *fp = fopen("/proc/slabinfo", "r");
+
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%63s %lu", n, &active) == 2 &&
+		    !strcmp(n, name))
+			v = (long)active;
+	fclose(fp);
+	return v;
+}
+
+/* Network namespaces that existed before any workload ran. */
+static long netns_base = -1;
+
+/*
+ * Wait (up to 20 s of guest time, polling every 50 ms) until no more than
+ * @count network namespaces exist, by the net_namespace slab cache. The
+ * count is SLUB's active objects, which include free objects still in a
+ * CPU's slab (7 namespaces a slab): within 16 is done. Returns how many
+ * are left over @count (-1 when the cache is not visible); *@polls counts
+ * the polls, whose cost the caller subtracts.
+ *
+ * In this guest under -icount sleep=off the netns workqueue's teardown
+ * (batches that wait for RCU grace periods) progresses only while some CPU
+ * is busy: 1,000 namespaces were not gone after 300 s of idle guest time
+ * polled every 200 ms nor after 120 s polled every 50 ms (once, in another
+ * boot, after about 60 s), and a waiter spinning on the CPU starved it.
+ * So the wait is bounded, and the sample reports how many were left.
+ */
+static long wait_netns_count(long count, int *polls)
+{
+	long left = -1;
+	int i;
+
+	for (i = 0; i < 400; i++) {
+		long now = slab_active("net_namespace");
+
+		(*polls)++;
+		if (now < 0 || count < 0)
+			return -1;
+		left = now - count;
+		if (left <= 16)
+			return left;
+		usleep(50000);
+	}
+	return left;
+}
+
+/*
+ * Busy time of every CPU so far, in ns (instructions under icount): the
+ * sum of /proc/schedstat's rq_cpu_time, the time tasks other than the idle
+ * task ran (interrupts that arrive while a task runs included, those that
+ * wake an idle CPU not). A task's current slice counts only once it is
+ * switched out, so the caller sleeps first.
+ */
+static double busy_ns(void)
+{
+	unsigned long long v[9], sum = 0;
+	char line[512];
+	FILE *fp;
+
+	usleep(1000);
+	fp = fopen("/proc/schedstat", "r");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (!strncmp(line, "cpu", 3) &&
+		    sscanf(line, "%*s %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			   &v[7], &v[8]) == 9)
+			sum += v[6];
+	fclose(fp);
+	return (double)sum;
+}
+
+/*
+ * Wait until the machine has been idle for 12 polls of 100 ms in a row
+ * (less than 2% busy each), e.g. until the netns workqueue has destroyed
+ * every namespace let go of: that work waits for RCU grace periods and
+ * device references in between, idle gaps of tens of milliseconds. Idle
+ * guest time is skipped at once in real time under icount (sleep=off).
+ * Returns the busy time up to the first of those quiet polls.
+ */
+static double wait_quiet(void)
+{
+	double b = busy_ns(), quiet_from = b;
+	int quiet = 0, polls = 0;
+
+	while (quiet < 12 && polls++ < 3000) {
+		double nb;
+
+		usleep(100000);
+		nb = busy_ns();
+		if (nb - b < 2000000) {
+			if (!quiet)
+				quiet_from = b;
+			quiet++;
+		} else {
+			quiet = 0;
+		}
+		b = nb;
+	}
+	return quiet_from;
+}
+
+/*
+ * Create and destroy @n network namespaces holding one bound socket of
+ * family @f each (@f < 0: no socket, the namespace held by an nsfs fd).
+ * @fam names the column. Prints one "netns" sample: value = guest ns per
+ * namespace created (unshare + socket + bind), phases create/destroy in
+ * guest time and in busy time, extra kernel memory per namespace.
+ */
+static void netns_sample(int f, const char *fam, int round)
+{
+	int n = netns_count, i, self, *fds = calloc(n, sizeof(int));
+	double b0, b1, b2, b3;
+	long free0, free1, free2, slab0, slab1, pcpu0, pcpu1, left;
+	uint64_t t0, t1, t2, t3;
+	double poll_cost;
+	int polls = 0, before = 0;
+
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || !fds) {
+		printf("@@ bench na {\"w\":\"netns\",\"type\":\"stream\",\"fam\":\"%s\",\"reason\":\"setup: %s\"}\n",
+		       fam, strerror(errno));
+		return;
+	}
+	/* Earlier samples' namespaces are gone, and the machine is quiet. */
+	wait_netns_count(netns_base, &before);
+	wait_quiet();
+	/* What one poll of the count costs, subtracted from destroy_busy. */
+	t0 = now_ns();
+	for (i = 0; i < 5; i++)
+		slab_active("net_namespace");
+	poll_cost = (double)(now_ns() - t0) / 5;
+	free0 = meminfo_kb("MemFree");
+	slab0 = meminfo_kb("Slab");
+	pcpu0 = meminfo_kb("Percpu");
+	b0 = busy_ns();
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		if (unshare(CLONE_NEWNET))
+			break;
+		if (f < 0) {
+			fds[i] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		} else {
+			fds[i] = mk_socket(f, SOCK_STREAM);
+			if (fds[i] >= 0 && bind_any(f, fds[i])) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+		if (fds[i] < 0)
+			break;
+	}
+	t1 = now_ns();
+	b1 = busy_ns();
+	if (i < n || setns(self, CLONE_NEWNET)) {
+		printf("@@ bench na {\"w\":\"netns\",\"type\":\"stream\",\"fam\":\"%s\",\"reason\":\"namespace %d: %s\"}\n",
+		       fam, i, strerror(errno));
+		exit(1);	/* the sample's process: frees the rest */
+	}
+	wait_quiet();
+	free1 = meminfo_kb("MemFree");
+	slab1 = meminfo_kb("Slab");
+	pcpu1 = meminfo_kb("Percpu");
+	b2 = busy_ns();
+	t2 = now_ns();
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	/* Destroyed by the netns workqueue: wait for the count, then quiet. */
+	left = wait_netns_count(netns_base, &polls);
+	t3 = now_ns();
+	b3 = busy_ns() - polls * poll_cost;
+	if (left < 0) {
+		b3 = wait_quiet();
+		t3 = now_ns();
+	}
+	wait_quiet();
+	free2 = meminfo_kb("MemFree");
+	printf("@@ bench sample {\"w\":\"netns\",\"type\":\"stream\",\"fam\":\"%s\",\"round\":%d,\"value\":%.1f,\"unit\":\"ns/netns\",\"phases\":{\"create\":%.1f,\"create_busy\":%.1f,\"destroy_busy\":%.1f},\"extra\":{\"destroy_wall\":%.1f,\"mem\":%.1f,\"slab\":%.1f,\"percpu\":%.1f,\"leak\":%.1f,\"left\":%ld,\"polls\":%d,\"poll_cost\":%.1f,\"n\":%d}}\n",
+	       fam, round, (double)(t1 - t0) / n, (double)(t1 - t0) / n,
+	       (b1 - b0) / n, (b3 - b2) / n, (double)(t3 - t2) / n,
+	       (free0 - free1) * 1024.0 / n, (slab1 - slab0) * 1024.0 / n,
+	       (pcpu1 - pcpu0) * 1024.0 / n, (free0 - free2) * 1024.0 / n,
+	       left, polls, poll_cost, n);
+	close(self);
+	free(fds);
+}
+
+/*
+ * The namespace-scale phase: per round, namespaces with a nexus socket,
+ * an AF_UNIX socket and none; then, once, none with nexus.ko unloaded
+ * (and loaded again). Each sample in a process of its own.
+ */
+static void bench_netns(void)
+{
+	static const struct { int f; const char *name; } cols[] = {
+		{ F_NEXUS, "nexus" }, { F_UNIX, "unix" }, { -1, "none" },
+	};
+	int nr = 1;	/* 1,000 namespaces are slow; create repeats to 1% */
+	int round, c, st, err;
+	pid_t pid;
+
+	for (round = 0; round < nr; round++) {
+		for (c = 0; c < 3; c++) {
+			int k = (c + round) % 3;
+
+			if (cols[k].f >= 0 && !(fam_mask & (1u << cols[k].f)))
+				continue;
+			fflush(stdout);
+			pid = fork();
+			if (!pid) {
+				alarm(1200);
+				netns_sample(cols[k].f, cols[k].name, round);
+				_exit(0);
+			}
+			waitpid(pid, &st, 0);
+		}
+	}
+	fflush(stdout);
+	err = nx_rmmod();
+	if (err) {
+		printf("@@ bench na {\"w\":\"netns\",\"type\":\"stream\",\"fam\":\"nomod\",\"reason\":\"rmmod nexus: %s\"}\n",
+		       strerror(-err));
+		return;
+	}
+	for (round = 0; round < nr; round++) {
+		fflush(stdout);
+		pid = fork();
+		if (!pid) {
+			alarm(1200);
+			netns_sample(-1, "nomod", round);
+			_exit(0);
+		}
+		waitpid(pid, &st, 0);
+	}
+	err = nx_insmod(NULL);
+	if (err)
+		printf("@@ note insmod nexus after netns: %s\n", strerror(-err));
+}
+
+/*
+ * One ns_listeners round: connect+accept+close in a process of its own
+ * (as run_sample() does for conn_cycle), in the caller's namespace.
+ */
+static void ns_conn_round(int f, const char *w, int round, double listeners)
+{
+	struct result r;
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		memset(&r, 0, sizeof(r));
+		alarm(120);
+		wl_conn_cycle(f, SOCK_STREAM, &r);
+		if (listeners)
+			res_extra(&r, "listeners", listeners);
+		print_result(w, SOCK_STREAM, f, round, &r);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	usleep(settle_ms * 1000);
+}
+
+/*
+ * connect+accept+close in a namespace of its own, first with nothing else
+ * there, then after 100 listeners were bound in each of -N other
+ * namespaces (AF_NEXUS's port table is one for all namespaces).
+ */
+static void bench_ns_listeners(int f)
+{
+	const int per = 100;
+	int i, j, self, next = 70000;
+	struct result r;
+
+	memset(&r, 0, sizeof(r));
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || unshare(CLONE_NEWNET)) {
+		res_na(&r, "unshare");
+		print_result("ns_listeners_0", SOCK_STREAM, f, 0, &r);
+		return;
+	}
+	wait_quiet();	/* what earlier phases left behind runs first */
+	for (i = 0; i < rounds; i++)
+		ns_conn_round(f, "ns_listeners_0", i, 0);
+	for (i = 0; i < netns_count; i++) {
+		if (unshare(CLONE_NEWNET))
+			break;
+		for (j = 0; j < per; j++) {
+			struct addr a;
+			int fd = mk_socket(f, SOCK_STREAM);
+
+			addr_explicit(f, next++, &a);
+			if (fd < 0 || bind(fd, (struct sockaddr *)&a.ss, a.len) ||
+			    listen(fd, 16))
+				break;
+		}
+		if (j < per)
+			break;
+	}
+	if (i < netns_count || setns(self, CLONE_NEWNET)) {
+		memset(&r, 0, sizeof(r));
+		res_na(&r, "listener %d in namespace %d", j, i);
+		print_result("ns_listeners_full", SOCK_STREAM, f, 0, &r);
+		return;
+	}
+	/* Back in the first namespace: a fresh one of its own again. */
+	if (unshare(CLONE_NEWNET))
+		return;
+	wait_quiet();
+	for (i = 0; i < rounds; i++)
+		ns_conn_round(f, "ns_listeners_full", i,
+			      (double)netns_count * per);
+	fflush(stdout);
+}
+
 /* ---- kernel memory per established connection ---- */
 
 static long meminfo_kb(const char *key)
@@ -1139,6 +1550,7 @@ struct workload {
 
 static const struct workload workloads[] = {
 	{ "conn_cycle", wl_conn_cycle, { SOCK_STREAM, SOCK_SEQPACKET }, 120 },
+	{ "conn_xcpu", wl_conn_xcpu, { SOCK_STREAM, SOCK_SEQPACKET }, 120 },
 	{ "pingpong_1", wl_pingpong_1,
 	  { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM }, 120 },
 	{ "pingpong_4k", wl_pingpong_4k,
@@ -1169,6 +1581,7 @@ static void run_sample(const struct workload *w, int type, int f, int round)
 	}
 	if (!pid) {
 		close(p[0]);
+		pin_to(0);
 		alarm(w->timeout);
 		w->fn(f, type, &r);
 		if (write(p[1], &r, sizeof(r)) != sizeof(r))
@@ -1210,7 +1623,8 @@ static void sysctl_at_least(const char *path, long min)
 
 static void raise_limits(void)
 {
-	long want = fill_count + 50000;
+	long want = (fill_count > netns_count * 100 ? fill_count :
+		     netns_count * 100L) + 50000;
 	struct rlimit rl = { .rlim_cur = want, .rlim_max = want };
 
 	sysctl_at_least("/proc/sys/fs/nr_open", want);
@@ -1224,7 +1638,7 @@ int main(int argc, char **argv)
 	struct utsname u;
 	int opt, round, wi, k, t;
 
-	while ((opt = getopt(argc, argv, "r:s:w:F:f:T:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:w:F:f:T:S:PN:")) != -1) {
 		switch (opt) {
 		case 'r': rounds = atoi(optarg); break;
 		case 's': scale = atoi(optarg); break;
@@ -1232,6 +1646,8 @@ int main(int argc, char **argv)
 		case 'T': trace_funcs = optarg; break;
 		case 'F': fill_count = atoi(optarg); break;
 		case 'S': settle_ms = atoi(optarg); break;
+		case 'P': pin_cpus = 1; break;
+		case 'N': netns_count = atoi(optarg); break;
 		case 'f':
 			fam_mask = 0;
 			for (k = 0; k < NFAM; k++)
@@ -1239,7 +1655,7 @@ int main(int argc, char **argv)
 					fam_mask |= 1u << k;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-r ROUNDS] [-s SCALE%%] [-w LIST] [-F N] [-f FAMILIES] [-S MS] [-T FUNCS]\n",
+			fprintf(stderr, "usage: %s [-r ROUNDS] [-s SCALE%%] [-w LIST] [-F N] [-f FAMILIES] [-S MS] [-T FUNCS] [-P] [-N NAMESPACES]\n",
 				argv[0]);
 			return 2;
 		}
@@ -1247,6 +1663,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	raise_limits();
+	netns_base = slab_active("net_namespace");
 	trace_setup();
 	calibrate_clock();
 	uname(&u);
@@ -1291,6 +1708,30 @@ int main(int argc, char **argv)
 			waitpid(pid, &st, 0);
 			settle();
 		}
+	}
+	if (selected("ns_listeners")) {
+		for (k = 0; k < NFAM; k++) {
+			pid_t pid;
+			int st;
+
+			if (!(fam_mask & (1u << k)) || (k != F_NEXUS && k != F_UNIX))
+				continue;
+			fprintf(stderr, "nexus_bench: ns_listeners %s\n",
+				fam_name[k]);
+			fflush(stdout);
+			pid = fork();
+			if (!pid) {
+				alarm(1800);
+				bench_ns_listeners(k);
+				_exit(0);
+			}
+			waitpid(pid, &st, 0);
+			settle();
+		}
+	}
+	if (selected("netns")) {
+		fprintf(stderr, "nexus_bench: netns\n");
+		bench_netns();
 	}
 	print_slab_sizes();
 	printf("@@ bench end\n");

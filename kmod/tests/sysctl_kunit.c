@@ -189,25 +189,58 @@ static void sysctl_qlen_and_timeout(struct kunit *test)
 
 /* ---- the namespace's socket list ---- */
 
+/* Is @sk on @nn's socket list? */
+static bool sock_listed(struct nexus_net *nn, struct sock *sk)
+{
+	struct sock *s;
+	bool found = false;
+
+	spin_lock_bh(&nn->socks_lock);
+	sk_for_each(s, &nn->socks)
+		if (s == sk)
+			found = true;
+	spin_unlock_bh(&nn->socks_lock);
+	return found;
+}
+
+/* The newest socket on @nn's list (its tail), or NULL. */
+static struct sock *sock_list_tail(struct nexus_net *nn)
+{
+	struct sock *sk;
+
+	spin_lock_bh(&nn->socks_lock);
+	sk = nn->socks_tail ? hlist_entry(nn->socks_tail, struct sock, sk_node)
+			    : NULL;
+	spin_unlock_bh(&nn->socks_lock);
+	return sk;
+}
+
 static void sock_list_tracks_sockets(struct kunit *test)
 {
 	struct nexus_net *nn = nexus_net(&init_net);
-	struct socket *a, *b;
-	u32 ida, idb;
+	struct socket *a, *b, *c;
+	u64 seqa, seqb;
 
 	a = nexus_kunit_sock(test, &init_net, SOCK_DGRAM);
 	b = nexus_kunit_sock(test, &init_net, SOCK_STREAM);
-	ida = nexus_sk(a->sk)->list_id;
-	idb = nexus_sk(b->sk)->list_id;
-	KUNIT_EXPECT_TRUE(test, nexus_sk(a->sk)->listed);
-	KUNIT_EXPECT_NE(test, ida, idb);
-	KUNIT_EXPECT_PTR_EQ(test, (void *)a->sk, xa_load(&nn->socks, ida));
-	KUNIT_EXPECT_PTR_EQ(test, (void *)b->sk, xa_load(&nn->socks, idb));
-	nexus_kunit_release(test, a);
-	KUNIT_EXPECT_NULL(test, xa_load(&nn->socks, ida));
-	KUNIT_EXPECT_PTR_EQ(test, (void *)b->sk, xa_load(&nn->socks, idb));
+	seqa = nexus_sk(a->sk)->list_seq;
+	seqb = nexus_sk(b->sk)->list_seq;
+	KUNIT_EXPECT_NE(test, 0ULL, seqa);
+	KUNIT_EXPECT_GT(test, seqb, seqa);	/* creation order */
+	KUNIT_EXPECT_TRUE(test, sock_listed(nn, a->sk));
+	KUNIT_EXPECT_TRUE(test, sock_listed(nn, b->sk));
+	KUNIT_EXPECT_PTR_EQ(test, b->sk, sock_list_tail(nn));
+	/* Removing the tail makes the one before it the tail. */
 	nexus_kunit_release(test, b);
-	KUNIT_EXPECT_NULL(test, xa_load(&nn->socks, idb));
+	KUNIT_EXPECT_PTR_EQ(test, a->sk, sock_list_tail(nn));
+	c = nexus_kunit_sock(test, &init_net, SOCK_SEQPACKET);
+	KUNIT_EXPECT_GT(test, nexus_sk(c->sk)->list_seq, seqb); /* not reused */
+	KUNIT_EXPECT_PTR_EQ(test, c->sk, sock_list_tail(nn));
+	/* Removing one in the middle leaves the tail. */
+	nexus_kunit_release(test, a);
+	KUNIT_EXPECT_PTR_EQ(test, c->sk, sock_list_tail(nn));
+	KUNIT_EXPECT_TRUE(test, sock_listed(nn, c->sk));
+	nexus_kunit_release(test, c);
 }
 
 static struct kunit_case nexus_addrspace_cases[] = {
