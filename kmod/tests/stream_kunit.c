@@ -268,9 +268,9 @@ static void stale_timeout_spares_newer_attempt(struct kunit *test)
 	/* The queued instance was cancelled with its reference. */
 	flush_workqueue(nexus_wq);
 	KUNIT_EXPECT_EQ(test, 1, refcount_read(&c2->sk->sk_refcnt));
-	sock_release(c1);
-	sock_release(c2);
-	sock_release(l);
+	nexus_kunit_release(test, c1);
+	nexus_kunit_release(test, c2);
+	nexus_kunit_release(test, l);
 }
 
 static void dissolve_resets_peer(struct kunit *test)
