@@ -33,7 +33,7 @@
 #                        before nexus.ko on the stock kernels; default the
 #                        vsock loopback stack, tipc, sctp and qrtr, which the
 #                        debug kernel has built in (lib.sh)
-#   NEXUS_QEMU_TIMEOUT   seconds per boot (default 1200), ACCEL=kvm, ...
+#   NEXUS_QEMU_TIMEOUT   seconds per boot (default 1800), ACCEL=kvm, ...
 #                        (see run-guest.sh)
 #   NEXUS_SRC            take Kbuild/kmod/uapi/selftests from this directory
 #                        instead of the repo (for testing the harness)

@@ -13,7 +13,7 @@
 #       with -icount the TCG accelerator runs single-threaded, as QEMU requires
 #   -s  show the console live on stdout while the guest runs
 # Environment: ACCEL=tcg|kvm (default tcg), NEXUS_QEMU_TIMEOUT seconds
-# (default 1200), NEXUS_QEMU_MEM (default 2G), NEXUS_QEMU_SMP (default 2),
+# (default 1800), NEXUS_QEMU_MEM (default 2G), NEXUS_QEMU_SMP (default 2),
 # NEXUS_TEST_TIMEOUT per test binary in the guest (default 300).
 # Exit status: QEMU's; 124 (with a message) if the guest hit the timeout.
 set -euo pipefail
@@ -56,7 +56,7 @@ case " $qemu_extra " in
 	accel_opt=tcg	# icount is incompatible with multi-threaded TCG
 	;;
 esac
-limit=${NEXUS_QEMU_TIMEOUT:-1200}
+limit=${NEXUS_QEMU_TIMEOUT:-1800}
 
 # no_timer_check: under TCG on a loaded host the IO-APIC timer check can
 # miss its window and panic ("IO-APIC + timer doesn't work!") before any
