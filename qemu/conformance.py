@@ -308,6 +308,16 @@ def render(clauses, cells, runs, kernels):
     for k in kernels:
         L.append("- %s: `%s`" % (k, runs[k][0]))
     L.append("")
+    if len(kernels) > 1:
+        changed = sorted({cid for (cid, col), v in cells.items()
+                          if len(set(v[k] for k in kernels)) > 1})
+        if changed:
+            L.append("Clauses with a cell that differs between these kernels: %s."
+                     % ", ".join("`%s`" % c for c in changed))
+        else:
+            L.append("No cell differs between these kernels: every family "
+                     "answered every clause the same way on all of them.")
+        L.append("")
     L.append("## Reading the table")
     L.append("")
     L.append("A cell is what `connect()` (and the steps the clause names) "
