@@ -286,6 +286,7 @@ void nexus_stream_release_cb(struct sock *sk);
 /* dgram.c */
 extern const struct proto_ops nexus_dgram_ops;
 void nexus_dgram_init_sock(struct sock *sk);
+void nexus_dgram_release_cb(struct sock *sk);
 /* The largest datagram payload, in bytes: EMSGSIZE above it. */
 #define NEXUS_DGRAM_MAX		65536
 bool nexus_dgram_rcvq_full(u32 qlen, u32 max_qlen, u32 rbytes, u32 rcvbuf,
