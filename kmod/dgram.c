@@ -36,7 +36,9 @@
  * Locking, outermost first: lock_sock() of one socket; then at most one
  * socket's dgram_lock at a time; then wait queue locks and the receive
  * queue lock. No sleeping under dgram_lock; the port table is only touched
- * through addr.c (its bucket locks are leaves).
+ * through addr.c (its bucket locks are leaves). nexus_dgram_release_cb()
+ * takes the socket's own dgram_lock inside release_sock()'s sk_lock.slock
+ * (bottom halves off); nothing takes sk_lock.slock under dgram_lock.
  */
 #include <asm/ioctls.h>
 #include <linux/errno.h>
@@ -556,13 +558,14 @@ out:
 	return err;
 }
 
+/* nexus_dgram_min_charge() once measured; 0 before. */
+static u32 nexus_dgram_min_charge_cached;
+
 /*
  * The truesize of the smallest datagram (zero bytes): poll() reports POLLOUT
  * on a connected socket while its peer can take one of those. Measured once,
  * since it depends on the allocator.
  */
-static u32 nexus_dgram_min_charge_cached;
-
 static u32 nexus_dgram_min_charge(void)
 {
 	u32 charge = READ_ONCE(nexus_dgram_min_charge_cached);

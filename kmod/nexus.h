@@ -148,7 +148,8 @@ struct nexus_sock {
 	 * the rules for @state_lock are described at the top of stream.c.
 	 *
 	 * SOCK_DGRAM (dgram.c): @dgram_lock is a per-socket spinlock, taken
-	 * in process context only, inside lock_sock() when that is held,
+	 * in process context only (nexus_dgram_release_cb() takes it under
+	 * sk_lock.slock, bottom halves off), inside lock_sock() when held,
 	 * never while a port table bucket lock is held, and never nested with
 	 * another socket's @dgram_lock (a path that needs two sockets' state
 	 * takes one after the other, holding a reference instead). Inside it
