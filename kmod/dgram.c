@@ -19,8 +19,12 @@
  * receiver). When a reader dequeues and finds dgram_full_seen set, it wakes
  * that queue and every socket connected to it (dgram_conns), so that poll()
  * on a connected sender, which reports POLLOUT only while its peer can take
- * a datagram, is woken too. Poll waiters only ever sleep on their own
- * socket's wait queue: nothing outlives the socket it is queued on.
+ * a datagram, is woken too. A receiver whose SO_RCVBUF grew does the same
+ * when its queue now takes the smallest datagram (nexus_dgram_release_cb(),
+ * from release_sock(), which setsockopt() ends with); dgram_full_seen is
+ * read there without the lock first, so it is written with WRITE_ONCE().
+ * Poll waiters only ever sleep on their own socket's wait queue: nothing
+ * outlives the socket it is queued on.
  *
  * Peer lifetime: a connected socket holds a reference to its peer and is
  * on the peer's dgram_conns list. A closing socket marks itself
@@ -32,7 +36,9 @@
  * Locking, outermost first: lock_sock() of one socket; then at most one
  * socket's dgram_lock at a time; then wait queue locks and the receive
  * queue lock. No sleeping under dgram_lock; the port table is only touched
- * through addr.c (its bucket locks are leaves).
+ * through addr.c (its bucket locks are leaves). nexus_dgram_release_cb()
+ * takes the socket's own dgram_lock inside release_sock()'s sk_lock.slock
+ * (bottom halves off); nothing takes sk_lock.slock under dgram_lock.
  */
 #include <asm/ioctls.h>
 #include <linux/errno.h>
@@ -155,7 +161,7 @@ static void nexus_dgram_wake_senders_locked(struct sock *sk)
 	struct nexus_sock *nsk = nexus_sk(sk), *c;
 
 	lockdep_assert_held(&nsk->dgram_lock);
-	nsk->dgram_full_seen = false;
+	WRITE_ONCE(nsk->dgram_full_seen, false);
 	list_for_each_entry(c, &nsk->dgram_conns, dgram_conn_node)
 		nexus_wake_writers(&c->sk);
 	wake_up_interruptible_all(&nsk->dgram_peer_wait);
@@ -230,7 +236,7 @@ static int nexus_dgram_unicast(struct sock *sk, struct sock *other,
 			other->sk_data_ready(other);
 			return 0;
 		}
-		on->dgram_full_seen = true;
+		WRITE_ONCE(on->dgram_full_seen, true);
 		err = -EAGAIN;
 		if (!*timeo)
 			break;
@@ -552,6 +558,9 @@ out:
 	return err;
 }
 
+/* nexus_dgram_min_charge() once measured; 0 before. */
+static u32 nexus_dgram_min_charge_cached;
+
 /*
  * The truesize of the smallest datagram (zero bytes): poll() reports POLLOUT
  * on a connected socket while its peer can take one of those. Measured once,
@@ -559,8 +568,7 @@ out:
  */
 static u32 nexus_dgram_min_charge(void)
 {
-	static u32 min_charge;
-	u32 charge = READ_ONCE(min_charge);
+	u32 charge = READ_ONCE(nexus_dgram_min_charge_cached);
 	struct sk_buff *skb;
 
 	if (likely(charge))
@@ -570,8 +578,32 @@ static u32 nexus_dgram_min_charge(void)
 		return SKB_TRUESIZE(0);
 	charge = skb->truesize;
 	consume_skb(skb);
-	WRITE_ONCE(min_charge, charge);
+	WRITE_ONCE(nexus_dgram_min_charge_cached, charge);
 	return charge;
+}
+
+/**
+ * nexus_dgram_release_cb - release_sock() hook of a datagram socket
+ * @sk: the socket, still owned by the caller, sk_lock.slock held (atomic)
+ *
+ * SO_RCVBUF has no hook of its own. When it grew so that the queue, which
+ * a sender or poll() found full, takes the smallest datagram again (the
+ * rule poll() uses), wake the waiting senders as a dequeue would. A smaller
+ * SO_RCVBUF never makes room, so it wakes nobody.
+ */
+void nexus_dgram_release_cb(struct sock *sk)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+	u32 charge;
+
+	if (likely(!READ_ONCE(nsk->dgram_full_seen)))
+		return;
+	/* No allocation here: a smaller charge only wakes more senders. */
+	charge = READ_ONCE(nexus_dgram_min_charge_cached) ?: SKB_TRUESIZE(0);
+	spin_lock(&nsk->dgram_lock);
+	if (nsk->dgram_full_seen && !nexus_dgram_full(sk, charge))
+		nexus_dgram_wake_senders_locked(sk);
+	spin_unlock(&nsk->dgram_lock);
 }
 
 static __poll_t nexus_dgram_poll(struct file *file, struct socket *sock,
@@ -616,7 +648,7 @@ static __poll_t nexus_dgram_poll(struct file *file, struct socket *sock,
 			spin_lock(&on->dgram_lock);
 			if (!nexus_dgram_may_send(sk, other) &&
 			    nexus_dgram_full(other, charge)) {
-				on->dgram_full_seen = true;
+				WRITE_ONCE(on->dgram_full_seen, true);
 				writable = false;
 			}
 			spin_unlock(&on->dgram_lock);

@@ -154,7 +154,8 @@ struct nexus_sock {
 	 * the rules for @state_lock are described at the top of stream.c.
 	 *
 	 * SOCK_DGRAM (dgram.c): @dgram_lock is a per-socket spinlock, taken
-	 * in process context only, inside lock_sock() when that is held,
+	 * in process context only (nexus_dgram_release_cb() takes it under
+	 * sk_lock.slock, bottom halves off), inside lock_sock() when held,
 	 * never while a port table bucket lock is held, and never nested with
 	 * another socket's @dgram_lock (a path that needs two sockets' state
 	 * takes one after the other, holding a reference instead). Inside it
@@ -292,6 +293,7 @@ void nexus_stream_release_cb(struct sock *sk);
 /* dgram.c */
 extern const struct proto_ops nexus_dgram_ops;
 void nexus_dgram_init_sock(struct sock *sk);
+void nexus_dgram_release_cb(struct sock *sk);
 /* The largest datagram payload, in bytes: EMSGSIZE above it. */
 #define NEXUS_DGRAM_MAX		65536
 bool nexus_dgram_rcvq_full(u32 qlen, u32 max_qlen, u32 rbytes, u32 rcvbuf,

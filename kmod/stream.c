@@ -1009,7 +1009,8 @@ static void nexus_stream_room_made(struct sock *sk, int left, u32 n)
  *
  * SO_RCVBUF has no hook of its own; its change is seen here, when
  * setsockopt() releases the socket. A larger receive buffer can make room
- * for the peer's writers: wake them as a read would.
+ * for the peer's writers: wake them as a read would. Datagram sockets have
+ * their own rule (nexus_dgram_release_cb()).
  */
 void nexus_stream_release_cb(struct sock *sk)
 {
@@ -1017,7 +1018,11 @@ void nexus_stream_release_cb(struct sock *sk)
 	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
 	int old, left;
 
-	if (sk->sk_type == SOCK_DGRAM || likely(rcvbuf == nsk->rcvbuf_seen))
+	if (sk->sk_type == SOCK_DGRAM) {
+		nexus_dgram_release_cb(sk);
+		return;
+	}
+	if (likely(rcvbuf == nsk->rcvbuf_seen))
 		return;
 	old = nsk->rcvbuf_seen;
 	nsk->rcvbuf_seen = rcvbuf;

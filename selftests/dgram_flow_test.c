@@ -3,11 +3,13 @@
  * SOCK_DGRAM flow control: the receive queue bound (dgram_qlen and
  * SO_RCVBUF), SO_SNDBUF on the sender, blocking and non-blocking senders,
  * SO_SNDTIMEO, signals, poll() on a connected sender, a peer closing under
- * sleeping senders, and many concurrent senders to one slow receiver.
+ * sleeping senders, the receiver's SO_RCVBUF raised under sleeping senders
+ * and poll()ers, and many concurrent senders to one slow receiver.
  */
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -617,6 +619,168 @@ TEST_F_TIMEOUT(many, processes_bounded_queue, 180)
 	EXPECT_GE(qlen(), max_seen);
 	EXPECT_GE(rcvbuf, max_seen * (int)sizeof(m));
 	close(rcv);
+}
+
+/* ---- SO_RCVBUF changed under sleeping senders ---- */
+
+#define WAKE_MS		100	/* a woken sender must run within this */
+
+enum waiter_kind { W_SEND, W_POLL, W_EPOLL_ET };
+
+struct waiter {
+	pthread_t thread;
+	enum waiter_kind kind;
+	int fd, epfd;
+	int result, err;
+	long done_ms;
+	int done;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *waiter_main(void *p)
+{
+	struct waiter *w = p;
+	struct epoll_event ev;
+	int n;
+
+	switch (w->kind) {
+	case W_SEND:
+		w->result = send(w->fd, "w", 1, 0);
+		w->err = w->result < 0 ? errno : 0;
+		break;
+	case W_POLL:
+		w->result = poll_events(w->fd, POLLOUT, 5000);
+		break;
+	case W_EPOLL_ET:
+		n = epoll_wait(w->epfd, &ev, 1, 5000);
+		w->result = n == 1 ? (int)ev.events : 0;
+		break;
+	}
+	w->done_ms = now_ms();
+	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* Wait up to @ms for the waiter to finish; its finishing time or -1. */
+static long waiter_wait(struct waiter *w, long ms)
+{
+	long end = now_ms() + ms;
+
+	while (!__atomic_load_n(&w->done, __ATOMIC_SEQ_CST) && now_ms() < end)
+		usleep(1000);
+	return __atomic_load_n(&w->done, __ATOMIC_SEQ_CST) ? w->done_ms : -1;
+}
+
+FIXTURE(rcvbuf_wake)
+{
+	int rcv, snd;		/* snd is connected to rcv */
+	unsigned int port;
+	struct waiter w;
+};
+
+FIXTURE_VARIANT(rcvbuf_wake)
+{
+	enum waiter_kind kind;
+};
+
+FIXTURE_VARIANT_ADD(rcvbuf_wake, send) { W_SEND };
+FIXTURE_VARIANT_ADD(rcvbuf_wake, poll) { W_POLL };
+FIXTURE_VARIANT_ADD(rcvbuf_wake, epoll_et) { W_EPOLL_ET };
+
+/*
+ * The receiver's SO_RCVBUF small and its queue filled by the connected
+ * sender until EAGAIN; then a waiter of the variant's kind sleeps on the
+ * sender (a blocking send(), poll(POLLOUT), or epoll EPOLLOUT|EPOLLET).
+ */
+FIXTURE_SETUP(rcvbuf_wake)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
+
+	self->w.epfd = -1;
+	self->rcv = dg_bound();
+	self->port = nx_port(self->rcv);
+	self->snd = nx_socket(SOCK_DGRAM);
+	ASSERT_LE(0, self->snd);
+	ASSERT_EQ(0, nx_connect(self->snd, 0, self->port));
+	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
+	ASSERT_EQ(0, poll_events(self->snd, POLLOUT, 0));
+
+	self->w.kind = variant->kind;
+	self->w.fd = self->snd;
+	if (variant->kind == W_EPOLL_ET) {
+		self->w.epfd = epoll_create1(0);
+		ASSERT_LE(0, self->w.epfd);
+		ASSERT_EQ(0, epoll_ctl(self->w.epfd, EPOLL_CTL_ADD, self->snd,
+				       &ev));
+		/* not writable now: no event pending */
+		ASSERT_EQ(0, epoll_wait(self->w.epfd, &ev, 1, 0));
+	}
+	ASSERT_EQ(0, pthread_create(&self->w.thread, NULL, waiter_main,
+				    &self->w));
+	usleep(200000);		/* let it sleep */
+	ASSERT_EQ(-1, waiter_wait(&self->w, 0)) TH_LOG("did not sleep");
+}
+
+FIXTURE_TEARDOWN(rcvbuf_wake)
+{
+	/* an empty queue takes a datagram: every waiter ends */
+	drain(self->rcv);
+	if (waiter_wait(&self->w, 5000) != -1)
+		pthread_join(self->w.thread, NULL);
+	close(self->rcv);
+	close(self->snd);
+	if (self->w.epfd >= 0)
+		close(self->w.epfd);
+}
+
+/* The waiter finished within WAKE_MS of @t0 and saw room. */
+static void expect_woken(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(rcvbuf_wake) *self, long t0)
+{
+	long t = waiter_wait(&self->w, 2000);
+
+	ASSERT_NE(-1, t) TH_LOG("the sender was not woken");
+	TH_LOG("woken after %ld ms", t - t0);
+	EXPECT_GT(WAKE_MS, t - t0);
+	switch (self->w.kind) {
+	case W_SEND:
+		EXPECT_EQ(1, self->w.result) TH_LOG("errno %d", self->w.err);
+		break;
+	case W_POLL:
+		EXPECT_EQ(POLLOUT, self->w.result);
+		break;
+	case W_EPOLL_ET:
+		EXPECT_TRUE(self->w.result & EPOLLOUT);
+		break;
+	}
+}
+
+/* A larger SO_RCVBUF on the receiver makes room without any read. */
+TEST_F(rcvbuf_wake, raised)
+{
+	long t0 = now_ms();
+
+	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 1 << 20));
+	expect_woken(_metadata, self, t0);
+	EXPECT_EQ(POLLOUT, poll_events(self->snd, POLLOUT, 0));
+}
+
+/* A smaller SO_RCVBUF makes no room: no wake-up, no POLLOUT. */
+TEST_F(rcvbuf_wake, lowered_no_wake)
+{
+	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 1));
+	EXPECT_EQ(-1, waiter_wait(&self->w, 200)) TH_LOG("woken, no room");
+	EXPECT_EQ(0, poll_events(self->snd, POLLOUT, 0));
+	/* Set to the same size again: still nothing. */
+	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 1));
+	EXPECT_EQ(-1, waiter_wait(&self->w, 200)) TH_LOG("woken, no room");
 }
 
 TEST_HARNESS_MAIN
