@@ -17,6 +17,7 @@
 
 #include "kselftest_harness.h"
 #include "nexus_util.h"
+#include "waiter.h"
 
 #define QLEN_SYSCTL	"/proc/sys/net/nexus/dgram_qlen"
 #define DEFAULT_QLEN	512
@@ -38,16 +39,6 @@ static ssize_t dg_sendto(int fd, unsigned int port, const void *buf,
 	struct sockaddr_nx sa = nx_addr(0, port);
 
 	return sendto(fd, buf, len, flags, (struct sockaddr *)&sa, sizeof(sa));
-}
-
-static int get_int(int fd, int level, int opt)
-{
-	int val = -1;
-	socklen_t len = sizeof(val);
-
-	if (getsockopt(fd, level, opt, &val, &len))
-		return -1;
-	return val;
 }
 
 static int set_int(int fd, int level, int opt, int val)
@@ -134,7 +125,7 @@ TEST_F(flow, rcvbuf_bounds_receiver)
 	int n, rcvbuf, again;
 
 	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 8192));
-	rcvbuf = get_int(self->rcv, SOL_SOCKET, SO_RCVBUF);
+	rcvbuf = nx_get_int(self->rcv, SOL_SOCKET, SO_RCVBUF);
 	n = fill(self->snd, self->port, 1000);
 	ASSERT_LT(0, n);
 	/* truesize > payload: fewer than rcvbuf / payload fit */
@@ -194,7 +185,7 @@ TEST_F(flow, sndbuf_limits_sender)
 	int n, outq = -1, sndbuf, other = nx_socket(SOCK_DGRAM);
 
 	ASSERT_EQ(0, set_int(self->snd, SOL_SOCKET, SO_SNDBUF, 4096));
-	sndbuf = get_int(self->snd, SOL_SOCKET, SO_SNDBUF);
+	sndbuf = nx_get_int(self->snd, SOL_SOCKET, SO_SNDBUF);
 	n = fill(self->snd, self->port, 1000);
 	ASSERT_LT(0, n);
 	EXPECT_GE(sndbuf / 1000 + 1, n);
@@ -545,7 +536,7 @@ TEST_F_TIMEOUT(many, processes_bounded_queue, 180)
 	struct seq_msg m;
 
 	ASSERT_EQ(0, set_int(rcv, SOL_SOCKET, SO_RCVBUF, 8192));
-	rcvbuf = get_int(rcv, SOL_SOCKET, SO_RCVBUF);
+	rcvbuf = nx_get_int(rcv, SOL_SOCKET, SO_RCVBUF);
 	for (i = 0; i < NPROCS; i++) {
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
@@ -622,61 +613,6 @@ TEST_F_TIMEOUT(many, processes_bounded_queue, 180)
 }
 
 /* ---- SO_RCVBUF changed under sleeping senders ---- */
-
-#define WAKE_MS		100	/* a woken sender must run within this */
-
-enum waiter_kind { W_SEND, W_POLL, W_EPOLL_ET };
-
-struct waiter {
-	pthread_t thread;
-	enum waiter_kind kind;
-	int fd, epfd;
-	int result, err;
-	long done_ms;
-	int done;
-};
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void *waiter_main(void *p)
-{
-	struct waiter *w = p;
-	struct epoll_event ev;
-	int n;
-
-	switch (w->kind) {
-	case W_SEND:
-		w->result = send(w->fd, "w", 1, 0);
-		w->err = w->result < 0 ? errno : 0;
-		break;
-	case W_POLL:
-		w->result = poll_events(w->fd, POLLOUT, 5000);
-		break;
-	case W_EPOLL_ET:
-		n = epoll_wait(w->epfd, &ev, 1, 5000);
-		w->result = n == 1 ? (int)ev.events : 0;
-		break;
-	}
-	w->done_ms = now_ms();
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-/* Wait up to @ms for the waiter to finish; its finishing time or -1. */
-static long waiter_wait(struct waiter *w, long ms)
-{
-	long end = now_ms() + ms;
-
-	while (!__atomic_load_n(&w->done, __ATOMIC_SEQ_CST) && now_ms() < end)
-		usleep(1000);
-	return __atomic_load_n(&w->done, __ATOMIC_SEQ_CST) ? w->done_ms : -1;
-}
 
 FIXTURE(rcvbuf_wake)
 {

@@ -144,6 +144,17 @@ static inline int nx_module_loaded(void)
 	return stat("/sys/module/nexus", &st) == 0;
 }
 
+/* An int socket option, or -1. */
+static inline int nx_get_int(int fd, int level, int opt)
+{
+	int val = -1;
+	socklen_t len = sizeof(val);
+
+	if (getsockopt(fd, level, opt, &val, &len))
+		return -1;
+	return val;
+}
+
 /*
  * The earliest, by the guest's CLOCK_MONOTONIC, that a 100 ms SO_RCVTIMEO or
  * SO_SNDTIMEO wait may end. The wait is the kernel's own jiffies timer;

@@ -22,17 +22,11 @@
 
 #include "kselftest_harness.h"
 #include "stream_util.h"
+#include "waiter.h"
 
 #define MIB		(1 << 20)
 #define BIG		(16 * MIB)
 #define DG_MAX		65536	/* NEXUS_DGRAM_MAX in kmod/nexus.h */
-/*
- * A woken writer must run within this. Typically it runs within 1-8 ms;
- * with three TCG guests sharing two host cores one took 384 ms. A writer
- * that no waker wakes waits for the test's 2 s timeout instead, so 500 ms
- * still tells a prompt waker from none.
- */
-#define WAKE_MS		500
 
 static unsigned char src[BIG], dst[BIG];
 
@@ -90,29 +84,11 @@ static int set_int(int fd, int level, int opt, int val)
 	return setsockopt(fd, level, opt, &val, sizeof(val));
 }
 
-static int get_int(int fd, int level, int opt)
-{
-	int val = -1;
-	socklen_t len = sizeof(val);
-
-	if (getsockopt(fd, level, opt, &val, &len))
-		return -1;
-	return val;
-}
-
 static int set_timeo(int fd, int opt, long ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- one large send() ---- */
@@ -378,7 +354,7 @@ static void seqpacket_limit(struct __test_metadata *_metadata, enum fam f,
 	if (sndbuf)
 		ASSERT_EQ(0, set_int(a, SOL_SOCKET, opt, sndbuf));
 	ASSERT_EQ(0, set_timeo(b, SO_RCVTIMEO, 5000));
-	*limit = get_int(a, SOL_SOCKET, SO_SNDBUF) - 32;
+	*limit = nx_get_int(a, SOL_SOCKET, SO_SNDBUF) - 32;
 	ASSERT_LT(0, *limit);
 	ASSERT_GE(BIG, *limit + 1);
 	init_src(*limit + 1);
@@ -655,52 +631,6 @@ TEST(stream_signal_partial_count)
 }
 
 /* ---- waking a writer blocked on a full peer ---- */
-
-enum waiter_kind { W_POLL, W_SEND, W_EPOLL_ET };
-
-struct waiter {
-	pthread_t thread;
-	enum waiter_kind kind;
-	int fd, epfd;
-	volatile int done;
-	long done_ms;
-	int result;		/* revents, send()'s return, or event mask */
-	int err;
-};
-
-static void *waiter_main(void *p)
-{
-	struct waiter *w = p;
-	struct epoll_event ev;
-	int n;
-
-	switch (w->kind) {
-	case W_POLL:
-		w->result = nx_poll(w->fd, POLLOUT, 3000);
-		break;
-	case W_SEND:
-		w->result = send(w->fd, "w", 1, 0);
-		w->err = w->result < 0 ? errno : 0;
-		break;
-	case W_EPOLL_ET:
-		n = epoll_wait(w->epfd, &ev, 1, 3000);
-		w->result = n == 1 ? (int)ev.events : 0;
-		break;
-	}
-	w->done_ms = now_ms();
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-/* Wait up to @ms for the waiter to finish; its finishing time or -1. */
-static long waiter_wait(struct waiter *w, long ms)
-{
-	long end = now_ms() + ms;
-
-	while (!__atomic_load_n(&w->done, __ATOMIC_SEQ_CST) && now_ms() < end)
-		nx_msleep(1);
-	return __atomic_load_n(&w->done, __ATOMIC_SEQ_CST) ? w->done_ms : -1;
-}
 
 FIXTURE(wake)
 {
