@@ -60,8 +60,11 @@
  * on its socket. The accept queue owns the server end until accept()
  * grafts it.
  *
- * Wake-ups: a client waits in connect() on its own sk_sleep(), woken by
- * sk_state_change (established) or sk_error_report (failed). accept()
+ * Wake-ups: a client waits in connect() (and a sender for its pending
+ * attempt) on its own sk_sleep(), woken by sk_state_change (established)
+ * or sk_error_report (failed), which test for sleepers locklessly with
+ * skwq_has_sleeper() after the state is written: every waiter queues
+ * itself, then executes smp_mb(), then tests its condition. accept()
  * waits on the listener's, woken by sk_data_ready. Readers are woken by
  * sk_data_ready of their socket, writers by nexus_stream_wake_writers()
  * when poll() would report POLLOUT again (skbs charged to them freed, their
@@ -604,6 +607,7 @@ static int nexus_wait_connected(struct sock *sk, long timeo)
 
 	sock_owned_by_me(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
+	smp_mb(); /* queued, then test: pairs with skwq_has_sleeper() */
 	while (!err && READ_ONCE(sk->sk_state) == TCP_SYN_SENT)
 		err = nexus_wait_step(sk, &wait, &timeo, -EINPROGRESS, true);
 	remove_wait_queue(sk_sleep(sk), &wait);
@@ -1091,6 +1095,7 @@ static int nexus_send_wait_connected(struct sock *sk, long *timeo)
 	if (READ_ONCE(sk->sk_state) != TCP_SYN_SENT)
 		return 0;
 	add_wait_queue(sk_sleep(sk), &wait);
+	smp_mb(); /* queued, then test: pairs with skwq_has_sleeper() */
 	while (!err && READ_ONCE(sk->sk_state) == TCP_SYN_SENT)
 		err = nexus_wait_step(sk, &wait, timeo, -EAGAIN, false);
 	remove_wait_queue(sk_sleep(sk), &wait);
