@@ -1239,6 +1239,16 @@ static int nexus_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 				err = nexus_pipe_error(sk);
 				break;
 			}
+		} else if (READ_ONCE(nexus_sk(sk)->peer) != peer) {
+			/*
+			 * This socket left the connection the send began on
+			 * (connect(AF_UNSPEC) by another thread, which clears
+			 * sk_shutdown, perhaps followed by a new connection):
+			 * the send is over. nexus_wait_for_room() returns 0
+			 * for this, and the old peer may stay full for ever.
+			 */
+			err = nexus_pipe_error(sk);
+			break;
 		}
 		if (!len && !seqpacket)
 			break;		/* nothing to send, as TCP */

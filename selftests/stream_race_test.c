@@ -321,6 +321,75 @@ TEST_F(race, send_waits_for_pending_attempt)
 	}
 }
 
+/* ---- a send() waiting for room while its own socket is dissolved ---- */
+
+struct own {
+	int fd;
+	unsigned int port;	/* reconnect there when non-zero */
+	int err;		/* of the dissolve and the reconnect */
+};
+
+static void own_dissolve(void *arg)
+{
+	struct own *o = (struct own *)arg;
+
+	o->err = unspec(o->fd);
+	if (!o->err && o->port)
+		o->err = nx_connect(o->fd, NEXUS_NODE_LOCAL, o->port);
+}
+
+/*
+ * A send() blocked for room in its peer's full queue while another thread
+ * dissolves the socket (connect(AF_UNSPEC)), and in the second round at
+ * once connects it elsewhere: the connection the send began on is over,
+ * so it fails with EPIPE, woken by the dissolve, and sends nothing on the
+ * new connection. (It used to spin in the kernel for as long as the old
+ * peer stayed full: the dissolve clears sk_shutdown, and the wait for
+ * room returned at once on seeing the peer change.)
+ */
+TEST_F(race, send_waiting_for_room_ends_on_own_dissolve)
+{
+	struct timeval tv = { 10, 0 };
+	static char buf[65536];
+	struct nx_delayed d;
+	unsigned int port2 = 0;
+	int a, b, l2, c2, round, n = 0;
+	struct own o;
+
+	l2 = nx_listener(variant->type, 4, &port2);
+	ASSERT_LE(0, l2);
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, nx_pair(variant->type, &a, &b));
+		ASSERT_EQ(0, nx_set_nonblock(a, 1));
+		while (send(a, buf, 4096, 0) > 0)
+			;
+		ASSERT_EQ(EAGAIN, errno);	/* b's queue is full */
+		ASSERT_EQ(0, nx_set_nonblock(a, 0));
+		ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_SNDTIMEO, &tv,
+					sizeof(tv)));
+		o.fd = a;
+		o.port = round ? port2 : 0;
+		o.err = -1;
+		ASSERT_EQ(0, nx_run_later(&d, 200, own_dissolve, &o));
+		EXPECT_EQ(-1, send(a, buf, 1, MSG_NOSIGNAL));
+		EXPECT_EQ(EPIPE, errno) TH_LOG("round %d: %s", round,
+					       strerror(errno));
+		nx_join(&d);
+		EXPECT_EQ(0, o.err);
+		if (round) {
+			/* Nothing of the failed send reached the new peer. */
+			c2 = accept(l2, NULL, NULL);
+			ASSERT_LE(0, c2);
+			EXPECT_EQ(0, ioctl(c2, SIOCINQ, &n));
+			EXPECT_EQ(0, n);
+			close(c2);
+		}
+		close(a);
+		close(b);
+	}
+	close(l2);
+}
+
 /* ---- SIOCINQ/SIOCOUTQ against dissolve, reconnect, senders and reads ---- */
 
 struct inq {
