@@ -190,7 +190,16 @@ struct nexus_sock {
 			 */
 			unsigned long connect_deadline;	/* jiffies */
 			bool connect_armed;	/* the attempt has a timeout */
-			atomic_t rcvq_bytes;	/* unread bytes queued */
+			/*
+			 * Unread bytes queued: the sum over the receive
+			 * queue's skbs of len - consumed. A sender adds in
+			 * the queue lock's section that links the skb; the
+			 * reader (socket lock) subtracts what it consumes;
+			 * nexus_rcvq_purge() (socket lock) subtracts what it
+			 * unlinks, in the queue lock. Never reset. Read
+			 * locklessly (ioctl, poll, the senders' room check).
+			 */
+			atomic_t rcvq_bytes;
 			int rcvbuf_seen;	/* sk_rcvbuf at the last
 						 * release_sock() (sk_lock)
 						 */

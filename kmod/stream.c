@@ -50,7 +50,9 @@
  * - Two state locks nest only as listener -> client/server end, the inner
  *   one taken with SINGLE_DEPTH_NESTING. The two ends of a connection are
  *   never locked together: each end's lock is taken alone.
- * - The port table bucket locks (addr.c) and sk_peer_lock are leaves.
+ * - The port table bucket locks (addr.c) and sk_peer_lock are leaves, and
+ *   so is the receive queue's lock, which a sender takes inside the
+ *   receiver's state lock (nexus_queue_to_peer()).
  *
  * References: a pending client holds one on its listener (@listener) and
  * the listener's pending queue holds one on the client; each end of a
@@ -58,8 +60,11 @@
  * on its socket. The accept queue owns the server end until accept()
  * grafts it.
  *
- * Wake-ups: a client waits in connect() on its own sk_sleep(), woken by
- * sk_state_change (established) or sk_error_report (failed). accept()
+ * Wake-ups: a client waits in connect() (and a sender for its pending
+ * attempt) on its own sk_sleep(), woken by sk_state_change (established)
+ * or sk_error_report (failed), which test for sleepers locklessly with
+ * skwq_has_sleeper() after the state is written: every waiter queues
+ * itself, then executes smp_mb(), then tests its condition. accept()
  * waits on the listener's, woken by sk_data_ready. Readers are woken by
  * sk_data_ready of their socket, writers by nexus_stream_wake_writers()
  * when poll() would report POLLOUT again (skbs charged to them freed, their
@@ -496,6 +501,32 @@ VISIBLE_IF_KUNIT void nexus_listen_stop(struct sock *l)
 EXPORT_SYMBOL_IF_KUNIT(nexus_listen_stop);
 
 /*
+ * Drop every skb of @sk's receive queue (socket lock held, which excludes
+ * the reader) and take exactly their unread bytes off @rcvq_bytes, in the
+ * queue lock's section that unlinks them. The count is never reset: it
+ * stays the sum of what the queued skbs hold unread whatever a sender
+ * adds meanwhile (see nexus_queue_to_peer()), so SIOCINQ, SIOCOUTQ and
+ * poll() can neither go negative nor count bytes that no read returns.
+ */
+static void nexus_rcvq_purge(struct sock *sk)
+{
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	struct sk_buff_head gone;
+	struct sk_buff *skb;
+	int unread = 0;
+
+	sock_owned_by_me(sk);
+	__skb_queue_head_init(&gone);
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb)
+		unread += skb->len - NEXUS_SKB_CB(skb)->consumed;
+	skb_queue_splice_init(q, &gone);
+	atomic_sub(unread, &nexus_sk(sk)->rcvq_bytes);
+	spin_unlock(&q->lock);
+	__skb_queue_purge(&gone);
+}
+
+/*
  * Dissolve an established connection abortively (connect(AF_UNSPEC)):
  * the peer sees ECONNRESET; this socket is unconnected again.
  */
@@ -513,8 +544,7 @@ static void nexus_stream_dissolve(struct sock *sk)
 	if (!nsk->hashed)	/* a server end: it had the listener's port */
 		WRITE_ONCE(nsk->port, 0);
 	spin_unlock(&nsk->state_lock);
-	skb_queue_purge(&sk->sk_receive_queue);
-	atomic_set(&nsk->rcvq_bytes, 0);
+	nexus_rcvq_purge(sk);
 	sk->sk_state_change(sk);
 }
 
@@ -577,6 +607,7 @@ static int nexus_wait_connected(struct sock *sk, long timeo)
 
 	sock_owned_by_me(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
+	smp_mb(); /* queued, then test: pairs with skwq_has_sleeper() */
 	while (!err && READ_ONCE(sk->sk_state) == TCP_SYN_SENT)
 		err = nexus_wait_step(sk, &wait, &timeo, -EINPROGRESS, true);
 	remove_wait_queue(sk_sleep(sk), &wait);
@@ -907,8 +938,7 @@ static int nexus_stream_release(struct socket *sock)
 	/* Closing with unread data resets the peer, as TCP does. */
 	unread = !skb_queue_empty(&sk->sk_receive_queue);
 	nexus_stream_unlink(sk, unread ? ECONNRESET : 0);
-	skb_queue_purge(&sk->sk_receive_queue);
-	atomic_set(&nsk->rcvq_bytes, 0);
+	nexus_rcvq_purge(sk);
 
 	sock_orphan(sk);
 	release_sock(sk);
@@ -1070,6 +1100,7 @@ static int nexus_send_wait_connected(struct sock *sk, long *timeo)
 	if (READ_ONCE(sk->sk_state) != TCP_SYN_SENT)
 		return 0;
 	add_wait_queue(sk_sleep(sk), &wait);
+	smp_mb(); /* queued, then test: pairs with skwq_has_sleeper() */
 	while (!err && READ_ONCE(sk->sk_state) == TCP_SYN_SENT)
 		err = nexus_wait_step(sk, &wait, timeo, -EAGAIN, false);
 	remove_wait_queue(sk_sleep(sk), &wait);
@@ -1089,8 +1120,16 @@ static int nexus_queue_to_peer(struct sock *sk, struct sock *peer,
 		return -EPIPE;
 	}
 	NEXUS_SKB_CB(skb)->consumed = 0;
+	/*
+	 * Counted and linked in one section of the queue lock: a reader
+	 * finds the skb only under that lock, so it never subtracts bytes
+	 * not yet added, and nexus_rcvq_purge() takes out exactly what it
+	 * unlinks.
+	 */
+	spin_lock(&peer->sk_receive_queue.lock);
+	__skb_queue_tail(&peer->sk_receive_queue, skb);
 	atomic_add(skb->len, &np->rcvq_bytes);
-	skb_queue_tail(&peer->sk_receive_queue, skb);
+	spin_unlock(&peer->sk_receive_queue.lock);
 	spin_unlock(&np->state_lock);
 	peer->sk_data_ready(peer);
 	return 0;
@@ -1205,6 +1244,16 @@ static int nexus_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 				err = nexus_pipe_error(sk);
 				break;
 			}
+		} else if (READ_ONCE(nexus_sk(sk)->peer) != peer) {
+			/*
+			 * This socket left the connection the send began on
+			 * (connect(AF_UNSPEC) by another thread, which clears
+			 * sk_shutdown, perhaps followed by a new connection):
+			 * the send is over. nexus_wait_for_room() returns 0
+			 * for this, and the old peer may stay full for ever.
+			 */
+			err = nexus_pipe_error(sk);
+			break;
 		}
 		if (!len && !seqpacket)
 			break;		/* nothing to send, as TCP */

@@ -261,6 +261,36 @@ static void op_proc(void)
 	close(fd);
 }
 
+/*
+ * SIOCINQ or SIOCOUTQ, on a duplicate of @fd so that the value checked is
+ * the one of the file the check looks at. The slot's number may name
+ * anything by now: another thread may have closed it and opened
+ * /proc/net/nexus or a sysctl file, which took the same number. On such a
+ * regular file SIOCINQ is FIONREAD, the file's size minus its offset:
+ * negative once it has been read or written (-47776 after reading a
+ * 47776-byte /proc/net/nexus). Only a negative count from one of our
+ * sockets is a violation.
+ */
+static void op_inq(struct rng *r, int fd)
+{
+	unsigned long cmd = one_in(r, 2) ? SIOCINQ : SIOCOUTQ;
+	int d = fcntl(fd, F_DUPFD_CLOEXEC, 0), dom = 0, ret, v = -1;
+	socklen_t len = sizeof(dom);
+
+	if (d < 0) {
+		ret = ioctl(fd, cmd, &v);	/* EBADF */
+		check_ret("ioctl", ret, 0);
+		return;
+	}
+	ret = ioctl(d, cmd, &v);
+	check_ret("ioctl", ret, 0);
+	if (ret == 0 && v < 0 &&
+	    !getsockopt(d, SOL_SOCKET, SO_DOMAIN, &dom, &len) && dom == family)
+		violation(cmd == SIOCINQ ? "SIOCINQ value" : "SIOCOUTQ value",
+			  v, 0);
+	close(d);
+}
+
 static void op_sockopt(struct rng *r, int fd)
 {
 	static const int sol[] = {
@@ -536,11 +566,7 @@ static void one_op(struct rng *r, char *buf)
 	} else if (op < 89) {
 		op_poll(r);
 	} else if (op < 93) {
-		v = -1;
-		ret = ioctl(fd, one_in(r, 2) ? SIOCINQ : SIOCOUTQ, &v);
-		check_ret("ioctl", ret, 0);
-		if (ret == 0 && v < 0)
-			violation("SIOCINQ/SIOCOUTQ value", v, 0);
+		op_inq(r, fd);
 	} else if (op < 95) {
 		op_sysctl(r);
 	} else if (op < 97) {

@@ -8,6 +8,10 @@
  * to watch. Correctness is asserted; speed never is.
  */
 #include <stdatomic.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+#include <linux/sockios.h>
 
 #include "kselftest_harness.h"
 #include "stream_util.h"
@@ -244,6 +248,325 @@ TEST_F(race, stale_timeout_spares_next_attempt)
 	       timer_won);
 	close(c);
 	close(q);
+	close(l);
+}
+
+/* ---- a send() waiting for a pending attempt, and its wakers ---- */
+
+struct pend {
+	int l;
+	int a;		/* accept()'s result */
+};
+
+static void pend_accept(void *arg)
+{
+	struct pend *p = (struct pend *)arg;
+
+	p->a = accept(p->l, NULL, NULL);
+}
+
+static void pend_close_listener(void *arg)
+{
+	struct pend *p = (struct pend *)arg;
+
+	close(p->l);
+}
+
+/*
+ * A blocking send() on a socket whose attempt is pending waits for it
+ * (nexus_send_wait_connected()); accept() establishing the attempt wakes
+ * it, and so does the listener's close refusing it. SO_SNDTIMEO of 10 s
+ * turns a lost wake-up into EAGAIN instead of a hang.
+ */
+TEST_F(race, send_waits_for_pending_attempt)
+{
+	struct timeval tv = { 10, 0 };
+	struct pend p = { .a = -1 };
+	struct nx_delayed d;
+	unsigned int port = 0;
+	int q, c, round;
+	char ch = 'x';
+
+	for (round = 0; round < 2; round++) {
+		p.l = nx_listener(variant->type, 0, &port);
+		ASSERT_LE(0, p.l);
+		q = nx_socket(variant->type);
+		ASSERT_EQ(0, nx_connect(q, NEXUS_NODE_LOCAL, port)); /* full */
+		c = nx_socket(variant->type | SOCK_NONBLOCK);
+		ASSERT_LE(0, c);
+		ASSERT_EQ(-1, nx_connect(c, NEXUS_NODE_LOCAL, port));
+		ASSERT_EQ(EINPROGRESS, errno);
+		ASSERT_EQ(0, nx_set_nonblock(c, 0));
+		ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv,
+					sizeof(tv)));
+		if (round == 0) {
+			/* Accepting q's server end promotes c. */
+			ASSERT_EQ(0, nx_run_later(&d, 200, pend_accept, &p));
+			EXPECT_EQ(1, send(c, &ch, 1, MSG_NOSIGNAL))
+				TH_LOG("%s", strerror(errno));
+			nx_join(&d);
+			ASSERT_LE(0, p.a);
+			close(p.a);
+			close(p.l);
+		} else {
+			ASSERT_EQ(0, nx_run_later(&d, 200, pend_close_listener,
+						  &p));
+			EXPECT_EQ(-1, send(c, &ch, 1, MSG_NOSIGNAL));
+			EXPECT_EQ(ECONNREFUSED, errno) TH_LOG("%s",
+							    strerror(errno));
+			nx_join(&d);
+		}
+		close(c);
+		close(q);
+	}
+}
+
+/* ---- a send() waiting for room while its own socket is dissolved ---- */
+
+struct own {
+	int fd;
+	unsigned int port;	/* reconnect there when non-zero */
+	int err;		/* of the dissolve and the reconnect */
+};
+
+static void own_dissolve(void *arg)
+{
+	struct own *o = (struct own *)arg;
+
+	o->err = unspec(o->fd);
+	if (!o->err && o->port)
+		o->err = nx_connect(o->fd, NEXUS_NODE_LOCAL, o->port);
+}
+
+/*
+ * A send() blocked for room in its peer's full queue while another thread
+ * dissolves the socket (connect(AF_UNSPEC)), and in the second round at
+ * once connects it elsewhere: the connection the send began on is over,
+ * so it fails with EPIPE, woken by the dissolve, and sends nothing on the
+ * new connection. (It used to spin in the kernel for as long as the old
+ * peer stayed full: the dissolve clears sk_shutdown, and the wait for
+ * room returned at once on seeing the peer change.)
+ */
+TEST_F(race, send_waiting_for_room_ends_on_own_dissolve)
+{
+	struct timeval tv = { 10, 0 };
+	static char buf[65536];
+	struct nx_delayed d;
+	unsigned int port2 = 0;
+	int a, b, l2, c2, round, n = 0;
+	struct own o;
+
+	l2 = nx_listener(variant->type, 4, &port2);
+	ASSERT_LE(0, l2);
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, nx_pair(variant->type, &a, &b));
+		ASSERT_EQ(0, nx_set_nonblock(a, 1));
+		while (send(a, buf, 4096, 0) > 0)
+			;
+		ASSERT_EQ(EAGAIN, errno);	/* b's queue is full */
+		ASSERT_EQ(0, nx_set_nonblock(a, 0));
+		ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_SNDTIMEO, &tv,
+					sizeof(tv)));
+		o.fd = a;
+		o.port = round ? port2 : 0;
+		o.err = -1;
+		ASSERT_EQ(0, nx_run_later(&d, 200, own_dissolve, &o));
+		EXPECT_EQ(-1, send(a, buf, 1, MSG_NOSIGNAL));
+		EXPECT_EQ(EPIPE, errno) TH_LOG("round %d: %s", round,
+					       strerror(errno));
+		nx_join(&d);
+		EXPECT_EQ(0, o.err);
+		if (round) {
+			/* Nothing of the failed send reached the new peer. */
+			c2 = accept(l2, NULL, NULL);
+			ASSERT_LE(0, c2);
+			EXPECT_EQ(0, ioctl(c2, SIOCINQ, &n));
+			EXPECT_EQ(0, n);
+			close(c2);
+		}
+		close(a);
+		close(b);
+	}
+	close(l2);
+}
+
+/* ---- SIOCINQ/SIOCOUTQ against dissolve, reconnect, senders and reads ---- */
+
+struct inq {
+	int type;
+	int c;			/* the client: read, dissolved, reconnected */
+	int s;			/* this round's server end: sends */
+	int bound;		/* the most SIOCINQ may say */
+	atomic_int stop;
+	atomic_int bad;
+	atomic_long checks;
+	atomic_long sent;
+};
+
+static void inq_bad(struct inq *q, const char *what, long v, int err)
+{
+	if (atomic_fetch_add(&q->bad, 1) < 5)
+		fprintf(stderr, "# %s: %ld (%s)\n", what, v, strerror(err));
+}
+
+static void *inq_sender(void *arg)
+{
+	struct inq *q = (struct inq *)arg;
+	static char buf[128 * 1024];
+	unsigned int seed = (unsigned int)(uintptr_t)&seed;
+	ssize_t n;
+
+	while (!atomic_load(&q->stop)) {
+		size_t len = 1 + rand_r(&seed) % (q->type == SOCK_SEQPACKET ?
+						  8192 : sizeof(buf));
+
+		n = send(q->s, buf, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			atomic_fetch_add(&q->sent, n);
+		} else if (errno == EPIPE || errno == ECONNRESET) {
+			nx_msleep(1);	/* dissolved: until the round ends */
+		} else if (errno != EAGAIN) {
+			inq_bad(q, "send", n, errno);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Reads of every shape, sleeping in recv() across dissolve and reconnect. */
+static void *inq_reader(void *arg)
+{
+	struct inq *q = (struct inq *)arg;
+	static char buf[100000];
+	unsigned int seed = (unsigned int)(uintptr_t)&seed;
+	ssize_t n;
+
+	while (!atomic_load(&q->stop)) {
+		size_t len = 1 + rand_r(&seed) % sizeof(buf);
+		int flags = rand_r(&seed) % 4 ? 0 : MSG_PEEK;
+
+		if (rand_r(&seed) % 8 == 0)
+			flags |= MSG_WAITALL;
+		n = recv(q->c, buf, len, flags);
+		if (n < 0 && errno == ENOTCONN)
+			nx_msleep(1);
+		else if (n < 0 && errno != EAGAIN)
+			inq_bad(q, "recv", n, errno);
+	}
+	return NULL;
+}
+
+/* Neither count is ever negative, nor SIOCINQ above the receive buffer. */
+static void *inq_checker(void *arg)
+{
+	struct inq *q = (struct inq *)arg;
+	int v;
+
+	while (!atomic_load(&q->stop)) {
+		v = -1;
+		if (ioctl(q->c, SIOCINQ, &v) || v < 0 || v > q->bound)
+			inq_bad(q, "SIOCINQ of the client", v, errno);
+		v = -1;
+		if (ioctl(q->s, SIOCOUTQ, &v) || v < 0 || v > q->bound)
+			inq_bad(q, "SIOCOUTQ of the server end", v, errno);
+		v = -1;
+		if (ioctl(q->c, SIOCOUTQ, &v) || v < 0)
+			inq_bad(q, "SIOCOUTQ of the client", v, errno);
+		atomic_fetch_add(&q->checks, 1);
+	}
+	return NULL;
+}
+
+static int inq_of(int fd, unsigned long cmd)
+{
+	int v = -1;
+
+	return ioctl(fd, cmd, &v) ? -1000 : v;
+}
+
+/*
+ * Each round, while two threads send on the server end, one reads the
+ * client (blocking, sometimes peeking, with MSG_WAITALL) and one reads
+ * SIOCINQ/SIOCOUTQ of both without pause, the client dissolves its
+ * connection (connect(AF_UNSPEC)) and reconnects at once, and the new
+ * server end sends a little. SIOCINQ and SIOCOUTQ are never negative nor
+ * above what the receive buffer admits (SO_RCVBUF and one skb per sender
+ * past it); right after the dissolve SIOCINQ is 0; once everyone stops,
+ * SIOCINQ of the client and SIOCOUTQ of the new server end both equal the
+ * bytes a draining read then returns, and 0 after.
+ */
+TEST_F_TIMEOUT(race, inq_outq_across_dissolve, 120)
+{
+	enum { ROUNDS = 40 };
+	struct timeval tv = { 0, 20000 };
+	struct inq q = { .type = variant->type };
+	static char buf[1 << 20];
+	unsigned int port = 0;
+	pthread_t t[4];
+	int r, i, l, s2, rcvbuf;
+	socklen_t len = sizeof(rcvbuf);
+	long drained, readable, outq;
+	ssize_t n;
+
+	l = nx_listener(variant->type, 1, &port);
+	ASSERT_LE(0, l);
+	q.c = nx_socket(variant->type);
+	ASSERT_LE(0, q.c);
+	ASSERT_EQ(0, setsockopt(q.c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	ASSERT_EQ(0, getsockopt(q.c, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len));
+	q.bound = rcvbuf + 2 * (128 * 1024);
+
+	for (r = 0; r < ROUNDS; r++) {
+		ASSERT_EQ(0, nx_connect(q.c, NEXUS_NODE_LOCAL, port));
+		q.s = accept(l, NULL, NULL);
+		ASSERT_LE(0, q.s);
+		ASSERT_EQ(0, setsockopt(q.s, SOL_SOCKET, SO_SNDTIMEO, &tv,
+					sizeof(tv)));
+		atomic_store(&q.stop, 0);
+		ASSERT_EQ(0, pthread_create(&t[0], NULL, inq_sender, &q));
+		ASSERT_EQ(0, pthread_create(&t[1], NULL, inq_sender, &q));
+		ASSERT_EQ(0, pthread_create(&t[2], NULL, inq_reader, &q));
+		ASSERT_EQ(0, pthread_create(&t[3], NULL, inq_checker, &q));
+		nx_msleep(5 + r % 20);
+
+		ASSERT_EQ(0, unspec(q.c));
+		/* Dissolved: whatever was queued is gone, nothing more comes. */
+		EXPECT_EQ(0, inq_of(q.c, SIOCINQ)) TH_LOG("round %d", r);
+		ASSERT_EQ(0, nx_connect(q.c, NEXUS_NODE_LOCAL, port));
+		s2 = accept(l, NULL, NULL);
+		ASSERT_LE(0, s2);
+		ASSERT_EQ(1000, send(s2, buf, 1000, 0));
+		nx_msleep(r % 5);
+
+		atomic_store(&q.stop, 1);
+		for (i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+		EXPECT_EQ(0, inq_of(q.s, SIOCOUTQ));	/* its peer is gone */
+		close(q.s);
+
+		/* Quiet now: the counts say exactly what a read returns. */
+		readable = inq_of(q.c, SIOCINQ);
+		outq = inq_of(s2, SIOCOUTQ);
+		drained = 0;
+		while ((n = recv(q.c, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			drained += n;
+		EXPECT_EQ(drained, readable) TH_LOG("round %d", r);
+		EXPECT_EQ(drained, outq) TH_LOG("round %d", r);
+		/* The old connection's data went with it; the reader may
+		 * have taken some of the new one's 1000 bytes.
+		 */
+		EXPECT_TRUE(drained >= 0 && drained <= 1000) TH_LOG("%ld", drained);
+		EXPECT_EQ(0, inq_of(q.c, SIOCINQ));
+		EXPECT_EQ(0, inq_of(s2, SIOCOUTQ));
+
+		ASSERT_EQ(0, unspec(q.c));
+		close(s2);
+	}
+	TH_LOG("%d rounds, %ld bytes sent, %ld count checks", ROUNDS,
+	       atomic_load(&q.sent), atomic_load(&q.checks));
+	EXPECT_EQ(0, atomic_load(&q.bad));
+	EXPECT_LT(0, atomic_load(&q.checks));
+	close(q.c);
 	close(l);
 }
 
