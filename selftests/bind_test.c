@@ -15,14 +15,7 @@ FIXTURE(bind)
 	int fd;
 };
 
-FIXTURE_VARIANT(bind)
-{
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(bind, stream) { .type = SOCK_STREAM };
-FIXTURE_VARIANT_ADD(bind, seqpacket) { .type = SOCK_SEQPACKET };
-FIXTURE_VARIANT_ADD(bind, dgram) { .type = SOCK_DGRAM };
+NX_TYPE_VARIANTS(bind);
 
 FIXTURE_SETUP(bind)
 {

@@ -796,9 +796,4 @@ static inline int c_private_netns(int lo_up)
 	return err;
 }
 
-static inline void noop_handler(int sig)
-{
-	(void)sig;
-}
-
 #endif /* NEXUS_CONFORMANCE_H */

@@ -209,6 +209,8 @@ FIXTURE_TEARDOWN(conf)
 #define NA_VSOCK_PENDING "n/a: the loopback transport refuses a full listener at once (ECONNRESET): no attempt stays pending"
 #define NA_SCTP_PENDING "n/a: a full listener answers the INIT with an ABORT at once (ECONNREFUSED): no attempt stays pending"
 #define NA_ONE_TO_MANY "n/a: one-to-many style: associations are never queued for accept() (EOPNOTSUPP), so no attempt waits for room"
+/* The clauses about a pending attempt: n/a where none can be pending. */
+#define NA_NOT_PENDING { SC_Q, NA_ONE_TO_MANY }, { DG, NA_DGRAM }
 /* The path-name clauses: AF_UNIX only. */
 #define NA_PATHS { NX | QR, NA_PATH_NX }, { TCP | UDP | SC, NA_PATH_INET }, \
 	{ VS_CO, NA_PATH_VSOCK }, { TI, NA_PATH_TIPC }
@@ -238,8 +240,7 @@ CLAUSE(blocking_connect_waits,
        { NX_CO | UX_CO | TCP | TI_CO, "waits -> 0" },
        { VS_CO, "at once -> ECONNRESET" },
        { SC_S, "at once -> ECONNREFUSED" },
-       { SC_Q, NA_ONE_TO_MANY },
-       { DG, NA_DGRAM })
+       NA_NOT_PENDING)
 {
 	struct addr a;
 	struct timespec t0;
@@ -291,8 +292,7 @@ CLAUSE(einprogress_nonblocking,
        { TCP, "EINPROGRESS -> nothing -> accept() -> POLLOUT -> SO_ERROR=0 -> connect 0" },
        { VS_CO, "EINPROGRESS -> POLLOUT|POLLERR -> SO_ERROR=ECONNRESET -> connect EALREADY" },
        { SC_S, "EINPROGRESS -> POLLERR -> SO_ERROR=ECONNREFUSED -> connect EINPROGRESS" },
-       { SC_Q, NA_ONE_TO_MANY },
-       { DG, NA_DGRAM })
+       NA_NOT_PENDING)
 {
 	struct addr a;
 	int l = c_full_listener(c, &a), fd = c_socket(c), e;
@@ -319,8 +319,7 @@ CLAUSE(einprogress_nonblocking,
 CLAUSE(eagain_unix_nonblocking,
        { NX_CO | TCP | VS_CO | TI_CO | SC_S, "EINPROGRESS" },
        { UX_CO, "EAGAIN" },
-       { SC_Q, NA_ONE_TO_MANY },
-       { DG, NA_DGRAM })
+       NA_NOT_PENDING)
 {
 	struct addr a;
 	int l = c_full_listener(c, &a), fd = c_socket(c);
@@ -335,8 +334,7 @@ CLAUSE(ealready,
        { UX_CO, "EAGAIN -> EAGAIN" },
        { VS_CO, NA_VSOCK_PENDING },
        { SC_S, NA_SCTP_PENDING },
-       { SC_Q, NA_ONE_TO_MANY },
-       { DG, NA_DGRAM })
+       NA_NOT_PENDING)
 {
 	struct addr a;
 	int l = c_full_listener(c, &a), fd = c_socket(c);
@@ -372,21 +370,15 @@ static void after_interrupted(struct __test_metadata *_metadata, int l, int fd,
 	step(out, "connect %s", en(xconn(fd, a)));
 }
 
-static void signal_me(void *arg)
-{
-	pthread_kill(*(pthread_t *)arg, SIGUSR1);
-}
-
 CLAUSE(eintr_completes_in_background,
        { NX_CO | TI_CO, "EINTR -> EALREADY -> accept() -> POLLOUT -> SO_ERROR=0 -> connect EISCONN" },
        { UX_CO, "EINTR -> EAGAIN -> accept() -> POLLOUT|POLLHUP -> SO_ERROR=0 -> connect 0" },
        { TCP, "EINTR -> EALREADY -> accept() -> POLLOUT -> SO_ERROR=0 -> connect 0" },
        { VS_CO, NA_VSOCK_PENDING },
        { SC_S, NA_SCTP_PENDING },
-       { SC_Q, NA_ONE_TO_MANY },
-       { DG, NA_DGRAM })
+       NA_NOT_PENDING)
 {
-	struct sigaction sa = { .sa_handler = noop_handler };
+	struct sigaction sa = { .sa_handler = nx_on_signal };
 	struct nx_delayed d;
 	pthread_t self = pthread_self();
 	struct addr a;
@@ -394,7 +386,7 @@ CLAUSE(eintr_completes_in_background,
 
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, nx_run_later(&d, 200, signal_me, &self));
+	ASSERT_EQ(0, nx_run_later(&d, 200, nx_kill_thread, &self));
 	step(out, "%s", en(xconn(fd, &a)));
 	nx_join(&d);
 	after_interrupted(_metadata, l, fd, &a, out);
@@ -420,8 +412,7 @@ CLAUSE(cancellation_point,
        { TCP, "cancelled -> EALREADY -> accept() -> POLLOUT -> SO_ERROR=0 -> connect 0" },
        { VS_CO, NA_VSOCK_PENDING },
        { SC_S, NA_SCTP_PENDING },
-       { SC_Q, NA_ONE_TO_MANY },
-       { DG, NA_DGRAM })
+       NA_NOT_PENDING)
 {
 	struct addr a;
 	int l = c_full_listener(c, &a), fd = c_socket(c);
@@ -452,8 +443,7 @@ CLAUSE(etimedout,
        { UX_CO, "EAGAIN" },
        { VS_CO, "ECONNRESET" },
        { SC_S, "ECONNREFUSED" },
-       { SC_Q, NA_ONE_TO_MANY },
-       { DG, NA_DGRAM })
+       NA_NOT_PENDING)
 {
 	struct addr a;
 	int l = c_full_listener(c, &a), fd = c_socket(c);
@@ -473,8 +463,7 @@ CLAUSE(so_error_after_einprogress,
        { UX_CO, "EAGAIN" },
        { VS_CO, "EINPROGRESS -> close listener -> POLLOUT|POLLERR -> SO_ERROR=ECONNRESET -> SO_ERROR=0" },
        { SC_S, "EINPROGRESS -> close listener -> POLLERR -> SO_ERROR=ECONNREFUSED -> SO_ERROR=0" },
-       { SC_Q, NA_ONE_TO_MANY },
-       { DG, NA_DGRAM })
+       NA_NOT_PENDING)
 {
 	struct addr a;
 	int l = c_full_listener(c, &a), fd = c_socket(c), e;

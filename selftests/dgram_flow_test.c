@@ -637,7 +637,7 @@ FIXTURE_VARIANT_ADD(rcvbuf_wake, epoll_et) { W_EPOLL_ET };
  */
 FIXTURE_SETUP(rcvbuf_wake)
 {
-	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
+	struct epoll_event ev;
 
 	self->w.epfd = -1;
 	self->rcv = dg_bound();
@@ -648,16 +648,10 @@ FIXTURE_SETUP(rcvbuf_wake)
 	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
 	ASSERT_EQ(0, poll_events(self->snd, POLLOUT, 0));
 
-	self->w.kind = variant->kind;
-	self->w.fd = self->snd;
-	if (variant->kind == W_EPOLL_ET) {
-		self->w.epfd = epoll_create1(0);
-		ASSERT_LE(0, self->w.epfd);
-		ASSERT_EQ(0, epoll_ctl(self->w.epfd, EPOLL_CTL_ADD, self->snd,
-				       &ev));
-		/* not writable now: no event pending */
+	ASSERT_EQ(0, waiter_prepare(&self->w, variant->kind, self->snd));
+	/* not writable now: no event pending */
+	if (self->w.epfd >= 0)
 		ASSERT_EQ(0, epoll_wait(self->w.epfd, &ev, 1, 0));
-	}
 	ASSERT_EQ(0, pthread_create(&self->w.thread, NULL, waiter_main,
 				    &self->w));
 	usleep(200000);		/* let it sleep */

@@ -1036,14 +1036,7 @@ FIXTURE(diff)
 	int unused;
 };
 
-FIXTURE_VARIANT(diff)
-{
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(diff, stream) { .type = SOCK_STREAM };
-FIXTURE_VARIANT_ADD(diff, seqpacket) { .type = SOCK_SEQPACKET };
-FIXTURE_VARIANT_ADD(diff, dgram) { .type = SOCK_DGRAM };
+NX_TYPE_VARIANTS(diff);
 
 FIXTURE_SETUP(diff)
 {

@@ -39,14 +39,7 @@ FIXTURE(fault)
 	bool no_failslab;	/* the 6.1 harness runs a test after a SKIP in setup */
 };
 
-FIXTURE_VARIANT(fault)
-{
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(fault, stream) { .type = SOCK_STREAM };
-FIXTURE_VARIANT_ADD(fault, seqpacket) { .type = SOCK_SEQPACKET };
-FIXTURE_VARIANT_ADD(fault, dgram) { .type = SOCK_DGRAM };
+NX_TYPE_VARIANTS(fault);
 
 FIXTURE_SETUP(fault)
 {
@@ -83,8 +76,8 @@ TEST_F(fault, connect_enomem_socket_unchanged)
 	if (variant->type == SOCK_DGRAM)
 		SKIP(return, "datagram connect allocates nothing");
 	ASSERT_EQ(0, fail_next_alloc());
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(ENOMEM, errno);
+	EXPECT_EQ(ENOMEM,
+		  nx_connect_errno(self->c, NEXUS_NODE_LOCAL, self->port));
 	stop_failing();
 	EXPECT_EQ(0, nx_peer_port(self->c));		/* still unconnected */
 	EXPECT_EQ(POLLOUT | POLLHUP, nx_poll(self->c, POLLOUT, 0));

@@ -48,6 +48,12 @@ static inline struct sockaddr_nx nx_addr(unsigned int node, unsigned int port)
 	return sa;
 }
 
+/* What shutdown(@fd, @how) failed with (errno), or 0 when it succeeded. */
+static inline int nx_shutdown_errno(int fd, int how)
+{
+	return shutdown(fd, how) ? errno : 0;
+}
+
 static inline int nx_socket(int type)
 {
 	return socket(nx_family(), type, 0);
@@ -65,6 +71,13 @@ static inline int nx_connect(int fd, unsigned int node, unsigned int port)
 	struct sockaddr_nx sa = nx_addr(node, port);
 
 	return connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+/* What nx_connect() failed with (errno), or 0 when it succeeded. */
+static inline int nx_connect_errno(int fd, unsigned int node,
+				   unsigned int port)
+{
+	return nx_connect(fd, node, port) ? errno : 0;
 }
 
 /* The port a socket is bound to, or 0 (getsockname() failures abort). */
@@ -164,5 +177,20 @@ static inline int nx_get_int(int fd, int level, int opt)
  * still tells an honoured timeout from an early EAGAIN.
  */
 #define TIMEO_100MS_MIN_MS	50
+
+/*
+ * Fixture variants by socket type, for kselftest_harness.h fixtures:
+ * NX_TYPE_VARIANTS(f) runs every test of fixture f once per type
+ * (stream, seqpacket, dgram), NX_CONN_TYPE_VARIANTS(f) once per
+ * connection-oriented type; the test reads the type as variant->type.
+ */
+#define NX_TYPE_VARIANT(f)	FIXTURE_VARIANT(f) { int type; }
+#define NX_CONN_TYPE_VARIANTS(f)					\
+	NX_TYPE_VARIANT(f);						\
+	FIXTURE_VARIANT_ADD(f, stream) { .type = SOCK_STREAM };		\
+	FIXTURE_VARIANT_ADD(f, seqpacket) { .type = SOCK_SEQPACKET }
+#define NX_TYPE_VARIANTS(f)						\
+	NX_CONN_TYPE_VARIANTS(f);					\
+	FIXTURE_VARIANT_ADD(f, dgram) { .type = SOCK_DGRAM }
 
 #endif /* NEXUS_UTIL_H */

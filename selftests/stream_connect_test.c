@@ -47,18 +47,49 @@ FIXTURE_TEARDOWN(conn)
 		close(self->l);
 }
 
+/* The fresh client connects to the listener: connect()'s return. */
+static int conn_c(FIXTURE_DATA(conn) *self)
+{
+	return nx_connect(self->c, NEXUS_NODE_LOCAL, self->port);
+}
+
+/* The same: what it failed with (errno), or 0 when it succeeded. */
+static int conn_c_errno(FIXTURE_DATA(conn) *self)
+{
+	return nx_connect_errno(self->c, NEXUS_NODE_LOCAL, self->port);
+}
+
+/*
+ * The fresh client's blocking connect() while another thread runs @fn(@arg)
+ * after @ms: what connect() failed with (errno), or 0.
+ */
+static int conn_c_after(struct __test_metadata *_metadata,
+			FIXTURE_DATA(conn) *self, long ms,
+			void (*fn)(void *), void *arg)
+{
+	struct nx_delayed d;
+	int err;
+
+	ASSERT_EQ(0, nx_run_later(&d, ms, fn, arg));
+	err = conn_c_errno(self);
+	nx_join(&d);
+	return err;
+}
+
 static int connect_raw(int fd, const void *addr, socklen_t len)
 {
 	return connect(fd, (const struct sockaddr *)addr, len);
 }
 
 /* Fill the listener's accept queue (backlog 0 holds one). */
-static int fill_queue(int type, unsigned int port)
+static int fill_queue(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(conn) *self,
+		      const FIXTURE_VARIANT(conn) *variant)
 {
-	int fd = nx_socket(type);
+	int fd = nx_socket(variant->type);
 
-	if (fd < 0 || nx_connect(fd, NEXUS_NODE_LOCAL, port))
-		return -1;
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, nx_connect(fd, NEXUS_NODE_LOCAL, self->port));
 	return fd;
 }
 
@@ -127,42 +158,34 @@ TEST_F(conn, bad_pointer_efault)
 
 TEST_F(conn, connected_eisconn)
 {
-	ASSERT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EISCONN, errno);
+	ASSERT_EQ(0, conn_c(self));
+	EXPECT_EQ(EISCONN, conn_c_errno(self));
 	/* Even to a bad target: the state is checked first. */
-	EXPECT_EQ(-1, nx_connect(self->c, 77, 1));
-	EXPECT_EQ(EISCONN, errno);
+	EXPECT_EQ(EISCONN, nx_connect_errno(self->c, 77, 1));
 }
 
 TEST_F(conn, listening_einval)
 {
-	EXPECT_EQ(-1, nx_connect(self->l, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, nx_connect(self->l, NEXUS_NODE_LOCAL, 1));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL,
+		  nx_connect_errno(self->l, NEXUS_NODE_LOCAL, self->port));
+	EXPECT_EQ(EINVAL, nx_connect_errno(self->l, NEXUS_NODE_LOCAL, 1));
 }
 
 TEST_F(conn, nonblocking_in_progress_ealready_then_eisconn)
 {
-	int q = fill_queue(variant->type, self->port), a;
+	int q = fill_queue(_metadata, self, variant), a;
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EALREADY, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
+	EXPECT_EQ(EALREADY, conn_c_errno(self));
 	/* EALREADY whatever the address: state before lookup. */
-	EXPECT_EQ(-1, nx_connect(self->c, 99, 99));
-	EXPECT_EQ(EALREADY, errno);
+	EXPECT_EQ(EALREADY, nx_connect_errno(self->c, 99, 99));
 
 	a = accept(self->l, NULL, NULL);	/* makes room: we complete */
 	ASSERT_LE(0, a);
 	EXPECT_EQ(POLLOUT, nx_poll(self->c, POLLOUT, 2000) & POLLOUT);
 	EXPECT_EQ(0, nx_so_error(self->c));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EISCONN, errno);
+	EXPECT_EQ(EISCONN, conn_c_errno(self));
 	close(a);
 	close(q);
 }
@@ -177,18 +200,13 @@ static void accept_and_close(void *arg)
 /* A blocking connect() on a socket whose attempt is pending waits for it. */
 TEST_F(conn, blocking_connect_waits_for_pending_attempt)
 {
-	int q = fill_queue(variant->type, self->port);
+	int q = fill_queue(_metadata, self, variant);
 	int fds[2] = { self->l, -1 };
-	struct nx_delayed d;
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 0));
-	ASSERT_EQ(0, nx_run_later(&d, 200, accept_and_close, fds));
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	nx_join(&d);
+	EXPECT_EQ(0, conn_c_after(_metadata, self, 200, accept_and_close, fds));
 	EXPECT_LE(0, fds[1]);
 	close(fds[1]);
 	close(q);
@@ -201,7 +219,7 @@ TEST_F(conn, autobind_on_connect)
 	unsigned int port;
 
 	EXPECT_EQ(0, nx_port(self->c));
-	ASSERT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	ASSERT_EQ(0, conn_c(self));
 	port = nx_port(self->c);
 	EXPECT_LE(32768, port);
 	EXPECT_GE(60999, port);
@@ -210,7 +228,7 @@ TEST_F(conn, autobind_on_connect)
 TEST_F(conn, explicit_bind_kept_by_connect)
 {
 	ASSERT_EQ(0, nx_bind(self->c, NEXUS_NODE_ANY, 6100));
-	ASSERT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	ASSERT_EQ(0, conn_c(self));
 	EXPECT_EQ(6100, nx_port(self->c));
 }
 
@@ -261,17 +279,16 @@ TEST_F(conn, autobind_exhausted_eaddrnotavail)
 
 TEST_F(conn, foreign_node_enetunreach)
 {
-	EXPECT_EQ(-1, nx_connect(self->c, 2, self->port));
-	EXPECT_EQ(ENETUNREACH, errno);
-	EXPECT_EQ(-1, nx_connect(self->c, 0x12345678, self->port));
-	EXPECT_EQ(ENETUNREACH, errno);
+	EXPECT_EQ(ENETUNREACH, nx_connect_errno(self->c, 2, self->port));
+	EXPECT_EQ(ENETUNREACH,
+		  nx_connect_errno(self->c, 0x12345678, self->port));
 	EXPECT_EQ(0, nx_port(self->c));		/* checked before auto-bind */
 }
 
 TEST_F(conn, broadcast_node_enetunreach)
 {
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_BROADCAST, self->port));
-	EXPECT_EQ(ENETUNREACH, errno);
+	EXPECT_EQ(ENETUNREACH,
+		  nx_connect_errno(self->c, NEXUS_NODE_BROADCAST, self->port));
 }
 
 TEST_F(conn, wildcard_node_means_this_node)
@@ -281,10 +298,10 @@ TEST_F(conn, wildcard_node_means_this_node)
 
 TEST_F(conn, nobody_bound_econnrefused)
 {
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, 6101));
-	EXPECT_EQ(ECONNREFUSED, errno);
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, NEXUS_PORT_ANY));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_EQ(ECONNREFUSED,
+		  nx_connect_errno(self->c, NEXUS_NODE_LOCAL, 6101));
+	EXPECT_EQ(ECONNREFUSED,
+		  nx_connect_errno(self->c, NEXUS_NODE_LOCAL, NEXUS_PORT_ANY));
 }
 
 TEST_F(conn, bound_not_listening_econnrefused)
@@ -292,8 +309,8 @@ TEST_F(conn, bound_not_listening_econnrefused)
 	int s = nx_socket(variant->type);
 
 	ASSERT_EQ(0, nx_bind(s, 0, 6102));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, 6102));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_EQ(ECONNREFUSED,
+		  nx_connect_errno(self->c, NEXUS_NODE_LOCAL, 6102));
 	close(s);
 }
 
@@ -301,8 +318,8 @@ TEST_F(conn, bound_not_listening_econnrefused)
 TEST_F(conn, connect_to_self_econnrefused)
 {
 	ASSERT_EQ(0, nx_bind(self->c, 0, 6103));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, 6103));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_EQ(ECONNREFUSED,
+		  nx_connect_errno(self->c, NEXUS_NODE_LOCAL, 6103));
 	EXPECT_EQ(6103, nx_port(self->c));
 }
 
@@ -312,14 +329,14 @@ TEST_F(conn, other_type_listener_eprototype)
 	int o = nx_listener(variant->other_type, 4, &port), d;
 
 	ASSERT_LE(0, o);
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, port));
-	EXPECT_EQ(EPROTOTYPE, errno);
+	EXPECT_EQ(EPROTOTYPE,
+		  nx_connect_errno(self->c, NEXUS_NODE_LOCAL, port));
 	close(o);
 
 	d = nx_socket(SOCK_DGRAM);
 	ASSERT_EQ(0, nx_bind(d, 0, 6104));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, 6104));
-	EXPECT_EQ(EPROTOTYPE, errno);
+	EXPECT_EQ(EPROTOTYPE,
+		  nx_connect_errno(self->c, NEXUS_NODE_LOCAL, 6104));
 	close(d);
 }
 
@@ -332,7 +349,7 @@ TEST_F(conn, established_at_once_names_and_poll)
 	int a;
 
 	EXPECT_EQ(0, nx_poll(self->l, POLLIN, 0));
-	ASSERT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	ASSERT_EQ(0, conn_c(self));
 	EXPECT_EQ(POLLIN, nx_poll(self->l, POLLIN, 1000));
 	EXPECT_EQ(POLLOUT, nx_poll(self->c, POLLOUT, 0));
 
@@ -357,7 +374,7 @@ TEST_F(conn, peercred_both_ends)
 	socklen_t len = sizeof(cr);
 	int a;
 
-	ASSERT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	ASSERT_EQ(0, conn_c(self));
 	a = accept(self->l, NULL, NULL);
 	ASSERT_LE(0, a);
 	ASSERT_EQ(0, getsockopt(self->c, SOL_SOCKET, SO_PEERCRED, &cr, &len));
@@ -410,12 +427,10 @@ TEST_F(conn, peercred_from_connecting_and_listening_process)
 
 TEST_F(conn, backlog_full_einprogress_no_pollout_until_accept)
 {
-	int q = fill_queue(variant->type, self->port), a;
+	int q = fill_queue(_metadata, self, variant), a;
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
 	EXPECT_EQ(0, nx_poll(self->c, POLLOUT, 100));
 	EXPECT_EQ(-1, nx_peer_port(self->c) ? 0 : -1);	/* ENOTCONN */
 
@@ -435,13 +450,12 @@ TEST_F(conn, backlog_full_einprogress_no_pollout_until_accept)
 TEST_F(conn, pending_attempts_complete_in_arrival_order)
 {
 	enum { N = 5 };
-	int c[N], i, a, q = fill_queue(variant->type, self->port);
+	int c[N], i, a, q = fill_queue(_metadata, self, variant);
 
-	ASSERT_LE(0, q);
 	for (i = 0; i < N; i++) {
 		c[i] = nx_socket(variant->type | SOCK_NONBLOCK);
-		ASSERT_EQ(-1, nx_connect(c[i], NEXUS_NODE_LOCAL, self->port));
-		ASSERT_EQ(EINPROGRESS, errno);
+		ASSERT_EQ(EINPROGRESS,
+			  nx_connect_errno(c[i], NEXUS_NODE_LOCAL, self->port));
 	}
 	a = accept(self->l, NULL, NULL);
 	ASSERT_LE(0, a);
@@ -458,12 +472,10 @@ TEST_F(conn, pending_attempts_complete_in_arrival_order)
 
 TEST_F(conn, larger_backlog_completes_pending)
 {
-	int q = fill_queue(variant->type, self->port);
+	int q = fill_queue(_metadata, self, variant);
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
 	ASSERT_EQ(0, listen(self->l, 8));
 	EXPECT_EQ(POLLOUT, nx_poll(self->c, POLLOUT, 2000));
 	EXPECT_EQ(0, nx_so_error(self->c));
@@ -472,14 +484,10 @@ TEST_F(conn, larger_backlog_completes_pending)
 
 TEST_F(conn, blocking_connect_sleeps_until_accept)
 {
-	int q = fill_queue(variant->type, self->port);
+	int q = fill_queue(_metadata, self, variant);
 	int fds[2] = { self->l, -1 };
-	struct nx_delayed d;
 
-	ASSERT_LE(0, q);
-	ASSERT_EQ(0, nx_run_later(&d, 300, accept_and_close, fds));
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	nx_join(&d);
+	EXPECT_EQ(0, conn_c_after(_metadata, self, 300, accept_and_close, fds));
 	ASSERT_LE(0, fds[1]);
 	EXPECT_EQ(nx_port(q), nx_peer_port(fds[1]));
 	close(fds[1]);
@@ -522,14 +530,12 @@ TEST_F(conn, timeout_option_roundtrip_and_validation)
 
 TEST_F(conn, timeout_nonblocking_reports_etimedout)
 {
-	int q = fill_queue(variant->type, self->port);
+	int q = fill_queue(_metadata, self, variant);
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_set_connect_timeout(self->c, 200));
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
 	ASSERT_EQ(0, nx_bind(self->c, 0, 6110));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
 	EXPECT_EQ(POLLOUT | POLLERR | POLLHUP,
 		  nx_poll(self->c, POLLOUT, 5000) & (POLLOUT | POLLERR | POLLHUP));
 	EXPECT_EQ(ETIMEDOUT, nx_so_error(self->c));
@@ -537,18 +543,16 @@ TEST_F(conn, timeout_nonblocking_reports_etimedout)
 	EXPECT_EQ(6110, nx_port(self->c));		/* keeps its address */
 	/* ... and can connect again at once. */
 	ASSERT_EQ(0, listen(self->l, 4));
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	EXPECT_EQ(0, conn_c(self));
 	close(q);
 }
 
 TEST_F(conn, timeout_blocking_returns_etimedout)
 {
-	int q = fill_queue(variant->type, self->port);
+	int q = fill_queue(_metadata, self, variant);
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_set_connect_timeout(self->c, 200));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(ETIMEDOUT, conn_c_errno(self));
 	EXPECT_EQ(0, nx_so_error(self->c));		/* returned, so cleared */
 	close(q);
 }
@@ -557,31 +561,26 @@ TEST_F(conn, timeout_blocking_returns_etimedout)
 TEST_F(conn, sndtimeo_returns_einprogress_attempt_continues)
 {
 	struct timeval tv = { 0, 150000 };
-	int q = fill_queue(variant->type, self->port), a;
+	int q = fill_queue(_metadata, self, variant), a;
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, setsockopt(self->c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
 	EXPECT_EQ(0, nx_poll(self->c, POLLOUT, 0));
 	a = accept(self->l, NULL, NULL);
 	ASSERT_LE(0, a);
 	EXPECT_EQ(POLLOUT, nx_poll(self->c, POLLOUT, 2000));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EISCONN, errno);
+	EXPECT_EQ(EISCONN, conn_c_errno(self));
 	close(a);
 	close(q);
 }
 
 TEST_F(conn, timeout_zero_means_no_limit)
 {
-	int q = fill_queue(variant->type, self->port);
+	int q = fill_queue(_metadata, self, variant);
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_set_connect_timeout(self->c, 0));
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
 	EXPECT_EQ(0, nx_poll(self->c, POLLOUT, 500));
 	EXPECT_EQ(0, nx_so_error(self->c));
 	close(q);
@@ -589,42 +588,25 @@ TEST_F(conn, timeout_zero_means_no_limit)
 
 /* ---- signals ---- */
 
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-static void kill_thread(void *arg)
-{
-	pthread_kill(*(pthread_t *)arg, SIGUSR1);
-}
-
 TEST_F(conn, eintr_then_completes_in_background)
 {
-	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+	struct sigaction sa = { .sa_handler = nx_on_signal };	/* no SA_RESTART */
 	pthread_t me = pthread_self();
-	int q = fill_queue(variant->type, self->port), a;
-	struct nx_delayed d;
+	int q = fill_queue(_metadata, self, variant), a;
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, nx_run_later(&d, 200, kill_thread, &me));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINTR, errno);
-	nx_join(&d);
+	EXPECT_EQ(EINTR, conn_c_after(_metadata, self, 200, nx_kill_thread, &me));
 
 	/* The attempt goes on: EALREADY when non-blocking, no POLLOUT yet. */
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EALREADY, errno);
+	EXPECT_EQ(EALREADY, conn_c_errno(self));
 	EXPECT_EQ(0, nx_poll(self->c, POLLOUT, 0));
 
 	a = accept(self->l, NULL, NULL);
 	ASSERT_LE(0, a);
 	EXPECT_EQ(POLLOUT, nx_poll(self->c, POLLOUT, 2000));
 	EXPECT_EQ(0, nx_so_error(self->c));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EISCONN, errno);
+	EXPECT_EQ(EISCONN, conn_c_errno(self));
 	close(a);
 	close(q);
 }
@@ -640,17 +622,13 @@ static void kill_then_accept(void *arg)
 
 TEST_F(conn, sa_restart_restarts_and_finishes)
 {
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	struct sigaction sa = { .sa_handler = nx_on_signal, .sa_flags = SA_RESTART };
 	pthread_t me = pthread_self();
-	int q = fill_queue(variant->type, self->port), a = -1;
+	int q = fill_queue(_metadata, self, variant), a = -1;
 	void *args[3] = { &me, &self->l, &a };
-	struct nx_delayed d;
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, nx_run_later(&d, 200, kill_then_accept, args));
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	nx_join(&d);
+	EXPECT_EQ(0, conn_c_after(_metadata, self, 200, kill_then_accept, args));
 	ASSERT_LE(0, a);
 	close(a);
 	close(q);
@@ -659,13 +637,12 @@ TEST_F(conn, sa_restart_restarts_and_finishes)
 /* A signal arriving after the connection is made does not undo it. */
 TEST_F(conn, signal_after_connect_keeps_connection)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = nx_on_signal };
 
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	ASSERT_EQ(0, conn_c(self));
 	raise(SIGUSR1);
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EISCONN, errno);
+	EXPECT_EQ(EISCONN, conn_c_errno(self));
 	EXPECT_EQ(self->port, nx_peer_port(self->c));
 }
 
@@ -680,12 +657,11 @@ static void *cancellable_connect(void *arg)
 /* Cancelling a thread blocked in connect() leaves a usable socket. */
 TEST_F(conn, pthread_cancel_leaves_no_half_state)
 {
-	int q = fill_queue(variant->type, self->port), a;
+	int q = fill_queue(_metadata, self, variant), a;
 	int args[2] = { self->c, (int)self->port };
 	pthread_t t;
 	void *ret;
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, pthread_create(&t, NULL, cancellable_connect, args));
 	nx_msleep(200);
 	ASSERT_EQ(0, pthread_cancel(t));
@@ -704,14 +680,12 @@ TEST_F(conn, pthread_cancel_leaves_no_half_state)
 
 TEST_F(conn, listener_close_refuses_pending_and_resets_queued)
 {
-	int q = fill_queue(variant->type, self->port);
+	int q = fill_queue(_metadata, self, variant);
 	char buf[4];
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_bind(self->c, 0, 6120));
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
 
 	close(self->l);
 	self->l = -1;
@@ -734,34 +708,27 @@ static void close_fd(void *arg)
 
 TEST_F(conn, listener_close_fails_blocking_connect)
 {
-	int q = fill_queue(variant->type, self->port);
-	struct nx_delayed d;
+	int q = fill_queue(_metadata, self, variant);
 
-	ASSERT_LE(0, q);
-	ASSERT_EQ(0, nx_run_later(&d, 200, close_fd, &self->l));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(ECONNREFUSED, errno);
-	nx_join(&d);
+	EXPECT_EQ(ECONNREFUSED,
+		  conn_c_after(_metadata, self, 200, close_fd, &self->l));
 	self->l = -1;
 	close(q);
 }
 
 TEST_F(conn, listener_shutdown_refuses_pending)
 {
-	int q = fill_queue(variant->type, self->port);
+	int q = fill_queue(_metadata, self, variant);
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
 	ASSERT_EQ(0, shutdown(self->l, SHUT_RDWR));
 	EXPECT_EQ(POLLERR, nx_poll(self->c, POLLOUT, 2000) & POLLERR);
 	EXPECT_EQ(ECONNREFUSED, nx_so_error(self->c));
 	/* A stopped listener refuses, and can listen again. */
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_EQ(ECONNREFUSED, conn_c_errno(self));
 	ASSERT_EQ(0, listen(self->l, 2));
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	EXPECT_EQ(0, conn_c(self));
 	close(q);
 }
 
@@ -769,27 +736,25 @@ TEST_F(conn, listener_shutdown_refuses_pending)
 TEST_F(conn, reconnect_after_refused)
 {
 	ASSERT_EQ(0, nx_bind(self->c, 0, 6121));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, 6122));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_EQ(ECONNREFUSED,
+		  nx_connect_errno(self->c, NEXUS_NODE_LOCAL, 6122));
 	EXPECT_EQ(POLLOUT | POLLHUP, nx_poll(self->c, POLLOUT, 0));
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	EXPECT_EQ(0, conn_c(self));
 	EXPECT_EQ(6121, nx_port(self->c));
 }
 
 /* A stale error from a non-blocking attempt is cleared by the next one. */
 TEST_F(conn, new_attempt_clears_stale_error)
 {
-	int q = fill_queue(variant->type, self->port);
+	int q = fill_queue(_metadata, self, variant);
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_set_connect_timeout(self->c, 100));
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
 	EXPECT_EQ(POLLERR, nx_poll(self->c, POLLOUT, 3000) & POLLERR);
 	/* SO_ERROR never read: the next attempt starts clean. */
 	ASSERT_EQ(0, listen(self->l, 8));
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	EXPECT_EQ(0, conn_c(self));
 	EXPECT_EQ(0, nx_so_error(self->c));
 	close(q);
 }
@@ -804,7 +769,7 @@ TEST_F(conn, unspec_unconnected_noop)
 	EXPECT_EQ(0, connect_raw(self->c, &sa, sizeof(sa_family_t)));
 	EXPECT_EQ(-1, connect_raw(self->c, &sa, 1));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	EXPECT_EQ(0, conn_c(self));
 }
 
 TEST_F(conn, unspec_dissolves_connection_peer_sees_reset)
@@ -814,7 +779,7 @@ TEST_F(conn, unspec_dissolves_connection_peer_sees_reset)
 	char buf[4];
 	int a;
 
-	ASSERT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	ASSERT_EQ(0, conn_c(self));
 	port = nx_port(self->c);
 	a = accept(self->l, NULL, NULL);
 	ASSERT_LE(0, a);
@@ -825,7 +790,7 @@ TEST_F(conn, unspec_dissolves_connection_peer_sees_reset)
 	EXPECT_EQ(-1, send(self->c, "x", 1, MSG_NOSIGNAL));
 	EXPECT_EQ(EPIPE, errno);
 	/* ... and connects again, keeping its port. */
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	EXPECT_EQ(0, conn_c(self));
 	EXPECT_EQ(port, nx_port(self->c));
 	close(a);
 }
@@ -833,12 +798,10 @@ TEST_F(conn, unspec_dissolves_connection_peer_sees_reset)
 TEST_F(conn, unspec_cancels_pending_attempt)
 {
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
-	int q = fill_queue(variant->type, self->port), a;
+	int q = fill_queue(_metadata, self, variant), a;
 
-	ASSERT_LE(0, q);
 	ASSERT_EQ(0, nx_set_nonblock(self->c, 1));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(EINPROGRESS, conn_c_errno(self));
 	ASSERT_EQ(0, connect_raw(self->c, &sa, sizeof(sa)));
 	EXPECT_EQ(0, nx_so_error(self->c));
 	/* Accepting now finds only the queued connection. */
@@ -850,7 +813,7 @@ TEST_F(conn, unspec_cancels_pending_attempt)
 	EXPECT_EQ(-1, accept(self->l, NULL, NULL));
 	EXPECT_EQ(EAGAIN, errno);
 	/* The cancelled socket connects again. */
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	EXPECT_EQ(0, conn_c(self));
 	close(q);
 }
 
@@ -864,18 +827,14 @@ static void unspec_from_other_thread(void *arg)
 /* Another thread cancels the attempt a blocking connect() waits for. */
 TEST_F(conn, unspec_from_other_thread_aborts_blocking_connect)
 {
-	int q = fill_queue(variant->type, self->port);
-	struct nx_delayed d;
+	int q = fill_queue(_metadata, self, variant);
 
-	ASSERT_LE(0, q);
-	ASSERT_EQ(0, nx_run_later(&d, 200, unspec_from_other_thread, &self->c));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(ECONNABORTED, errno);
-	nx_join(&d);
+	EXPECT_EQ(ECONNABORTED, conn_c_after(_metadata, self, 200,
+					     unspec_from_other_thread, &self->c));
 	EXPECT_EQ(0, nx_so_error(self->c));
 	/* Unconnected again: it connects once there is room. */
 	ASSERT_EQ(0, listen(self->l, 8));
-	EXPECT_EQ(0, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
+	EXPECT_EQ(0, conn_c(self));
 	close(q);
 }
 
@@ -884,8 +843,7 @@ TEST_F(conn, unspec_stops_listener)
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
 
 	ASSERT_EQ(0, connect_raw(self->l, &sa, sizeof(sa)));
-	EXPECT_EQ(-1, nx_connect(self->c, NEXUS_NODE_LOCAL, self->port));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_EQ(ECONNREFUSED, conn_c_errno(self));
 }
 
 TEST_HARNESS_MAIN

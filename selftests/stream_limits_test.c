@@ -246,41 +246,23 @@ static void check_send_size(struct __test_metadata *_metadata,
 		EXPECT_EQ(EAGAIN, nx.again_err);
 }
 
-TEST_F(send_size, len_0)
-{
-	check_send_size(_metadata, variant, 0);
-}
+/* A test of fixture send_size: one send of @len bytes, as AF_UNIX. */
+#define SEND_SIZE_TEST(name, len)					\
+	TEST_F(send_size, name)						\
+	{								\
+		check_send_size(_metadata, variant, len);		\
+	}
 
-TEST_F(send_size, len_1)
-{
-	check_send_size(_metadata, variant, 1);
-}
-
-TEST_F(send_size, len_65535)
-{
-	check_send_size(_metadata, variant, 65535);
-}
-
-TEST_F(send_size, len_65536)
-{
-	check_send_size(_metadata, variant, 65536);
-}
-
-TEST_F(send_size, len_65537)
-{
-	check_send_size(_metadata, variant, 65537);
-}
+SEND_SIZE_TEST(len_0, 0)
+SEND_SIZE_TEST(len_1, 1)
+SEND_SIZE_TEST(len_65535, 65535)
+SEND_SIZE_TEST(len_65536, 65536)
+SEND_SIZE_TEST(len_65537, 65537)
 
 /* The first size 6.1 refused with EMSGSIZE (issue 10). */
-TEST_F(send_size, len_73409)
-{
-	check_send_size(_metadata, variant, 73409);
-}
+SEND_SIZE_TEST(len_73409, 73409)
 
-TEST_F(send_size, len_1m)
-{
-	check_send_size(_metadata, variant, MIB);
-}
+SEND_SIZE_TEST(len_1m, MIB)
 
 TEST_F_TIMEOUT(send_size, len_16m, 150)
 {
@@ -597,20 +579,10 @@ TEST(stream_sndtimeo_partial_count)
 	}
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-static void kill_thread(void *arg)
-{
-	pthread_kill(*(pthread_t *)arg, SIGUSR1);
-}
-
 /* A signal ends a blocking send with the count already queued. */
 TEST(stream_signal_partial_count)
 {
-	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+	struct sigaction sa = { .sa_handler = nx_on_signal };	/* no SA_RESTART */
 	pthread_t me = pthread_self();
 	struct nx_delayed d;
 	ssize_t n;
@@ -619,7 +591,7 @@ TEST(stream_signal_partial_count)
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	for (f = NEXUS; f <= UNIX; f++) {
 		ASSERT_EQ(0, make_pair(f, SOCK_STREAM, &a, &b));
-		ASSERT_EQ(0, nx_run_later(&d, 150, kill_thread, &me));
+		ASSERT_EQ(0, nx_run_later(&d, 150, nx_kill_thread, &me));
 		n = send(a, src, BIG, 0);
 		nx_join(&d);
 		TH_LOG("%s: %zd", fam_name(f), n);
@@ -677,7 +649,6 @@ static long block_writer(struct __test_metadata *_metadata,
 			 const FIXTURE_VARIANT(wake) *variant,
 			 int sndbuf, int rcvbuf, size_t len)
 {
-	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
 	long queued = 0;
 	ssize_t n;
 
@@ -689,15 +660,7 @@ static long block_writer(struct __test_metadata *_metadata,
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(0, nx_poll(self->a, POLLOUT, 0));
 
-	self->w.kind = variant->kind;
-	self->w.fd = self->a;
-	if (variant->kind == W_EPOLL_ET) {
-		self->w.epfd = epoll_create1(0);
-		EXPECT_LE(0, self->w.epfd);
-		ev.data.fd = self->a;
-		EXPECT_EQ(0, epoll_ctl(self->w.epfd, EPOLL_CTL_ADD, self->a,
-				       &ev));
-	}
+	EXPECT_EQ(0, waiter_prepare(&self->w, variant->kind, self->a));
 	EXPECT_EQ(0, pthread_create(&self->w.thread, NULL, waiter_main,
 				    &self->w));
 	nx_msleep(50);		/* let it sleep (it passes either way) */
@@ -766,51 +729,32 @@ static void read_until_room(struct __test_metadata *_metadata,
 	expect_woken(_metadata, self, variant, t0, 0);
 }
 
+/*
+ * A test of fixture wake: block the writer with @len-byte messages (reader's
+ * SO_RCVBUF @rcvbuf, writer's SO_SNDBUF @sndbuf unless 0), then read @chunk
+ * bytes at a time until there is room; the writer must wake.
+ */
+#define WAKE_READS_TEST(name, sndbuf, rcvbuf, len, chunk)		\
+	TEST_F(wake, name)						\
+	{								\
+		block_writer(_metadata, self, variant, sndbuf, rcvbuf, len); \
+		read_until_room(_metadata, self, variant, chunk);	\
+	}
+
 /* The issue's case: 60000 bytes queued, SO_RCVBUF 8192, small reads. */
-TEST_F(wake, partial_reads_1000)
-{
-	block_writer(_metadata, self, variant, 0, 8192, 60000);
-	read_until_room(_metadata, self, variant, 1000);
-}
-
-TEST_F(wake, partial_reads_1)
-{
-	block_writer(_metadata, self, variant, 0, 2048, 6000);
-	read_until_room(_metadata, self, variant, 1);
-}
-
-TEST_F(wake, partial_reads_4096)
-{
-	block_writer(_metadata, self, variant, 0, 8192, 60000);
-	read_until_room(_metadata, self, variant, 4096);
-}
-
-TEST_F(wake, partial_reads_50000)
-{
-	block_writer(_metadata, self, variant, 0, 8192, 60000);
-	read_until_room(_metadata, self, variant, 50000);
-}
+WAKE_READS_TEST(partial_reads_1000, 0, 8192, 60000, 1000)
+WAKE_READS_TEST(partial_reads_1, 0, 2048, 6000, 1)
+WAKE_READS_TEST(partial_reads_4096, 0, 8192, 60000, 4096)
+WAKE_READS_TEST(partial_reads_50000, 0, 8192, 60000, 50000)
 
 /* Whole messages consumed: the freed skbs make the room. */
-TEST_F(wake, whole_reads)
-{
-	block_writer(_metadata, self, variant, 0, 8192, 60000);
-	read_until_room(_metadata, self, variant, 60000);
-}
+WAKE_READS_TEST(whole_reads, 0, 8192, 60000, 60000)
 
 /* A small send buffer: room comes when the writer's skbs are freed. */
-TEST_F(wake, small_sndbuf_reads)
-{
-	block_writer(_metadata, self, variant, 4096, 4 * MIB, 3000);
-	read_until_room(_metadata, self, variant, 1000);
-}
+WAKE_READS_TEST(small_sndbuf_reads, 4096, 4 * MIB, 3000, 1000)
 
 /* A large send buffer: the reader's buffer is the limit. */
-TEST_F(wake, large_sndbuf_reads)
-{
-	block_writer(_metadata, self, variant, 4 * MIB, 65536, 100000);
-	read_until_room(_metadata, self, variant, 7000);
-}
+WAKE_READS_TEST(large_sndbuf_reads, 4 * MIB, 65536, 100000, 7000)
 
 /* A larger SO_RCVBUF on the reader makes room without any read. */
 TEST_F(wake, rcvbuf_raised)

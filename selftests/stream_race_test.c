@@ -21,13 +21,7 @@ FIXTURE(race)
 	int dummy;
 };
 
-FIXTURE_VARIANT(race)
-{
-	int type;
-};
-
-FIXTURE_VARIANT_ADD(race, stream) { .type = SOCK_STREAM };
-FIXTURE_VARIANT_ADD(race, seqpacket) { .type = SOCK_SEQPACKET };
+NX_CONN_TYPE_VARIANTS(race);
 
 FIXTURE_SETUP(race)
 {
@@ -160,8 +154,8 @@ TEST_F(race, timeout_vs_accept)
 
 		ASSERT_EQ(0, nx_connect(q, NEXUS_NODE_LOCAL, port));
 		ASSERT_EQ(0, nx_set_connect_timeout(c, 20));
-		ASSERT_EQ(-1, nx_connect(c, NEXUS_NODE_LOCAL, port));
-		ASSERT_EQ(EINPROGRESS, errno);
+		ASSERT_EQ(EINPROGRESS,
+			  nx_connect_errno(c, NEXUS_NODE_LOCAL, port));
 		nx_msleep(15 + r % 10);
 		a = accept(l, NULL, NULL);	/* may promote c, or c timed out */
 		ASSERT_LE(0, a);
@@ -224,8 +218,9 @@ TEST_F(race, stale_timeout_spares_next_attempt)
 
 	for (r = 0; r < ROUNDS; r++) {
 		ASSERT_EQ(0, nx_set_connect_timeout(c, 1));
-		ASSERT_EQ(-1, nx_connect(c, NEXUS_NODE_LOCAL, port));
-		ASSERT_EQ(EINPROGRESS, errno) TH_LOG("round %d", r);
+		ASSERT_EQ(EINPROGRESS,
+			  nx_connect_errno(c, NEXUS_NODE_LOCAL, port))
+			TH_LOG("round %d", r);
 		usleep((r % 9) * 500);	/* about when the 1 ms timer fires */
 		ASSERT_EQ(0, unspec(c));
 		err = nx_so_error(c);
@@ -233,8 +228,9 @@ TEST_F(race, stale_timeout_spares_next_attempt)
 		timer_won += err == ETIMEDOUT;
 
 		ASSERT_EQ(0, nx_set_connect_timeout(c, 0));
-		ASSERT_EQ(-1, nx_connect(c, NEXUS_NODE_LOCAL, port));
-		ASSERT_EQ(EINPROGRESS, errno) TH_LOG("round %d", r);
+		ASSERT_EQ(EINPROGRESS,
+			  nx_connect_errno(c, NEXUS_NODE_LOCAL, port))
+			TH_LOG("round %d", r);
 		usleep((r % 3) * 1000);
 		a = accept(l, NULL, NULL);	/* establishes c */
 		ASSERT_LE(0, a) TH_LOG("round %d: %s", r, strerror(errno));
@@ -294,8 +290,8 @@ TEST_F(race, send_waits_for_pending_attempt)
 		ASSERT_EQ(0, nx_connect(q, NEXUS_NODE_LOCAL, port)); /* full */
 		c = nx_socket(variant->type | SOCK_NONBLOCK);
 		ASSERT_LE(0, c);
-		ASSERT_EQ(-1, nx_connect(c, NEXUS_NODE_LOCAL, port));
-		ASSERT_EQ(EINPROGRESS, errno);
+		ASSERT_EQ(EINPROGRESS,
+			  nx_connect_errno(c, NEXUS_NODE_LOCAL, port));
 		ASSERT_EQ(0, nx_set_nonblock(c, 0));
 		ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv,
 					sizeof(tv)));
@@ -581,11 +577,6 @@ struct stress {
 	pthread_t victims[6];	/* connectors and acceptors */
 };
 
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
 static void *stress_connector(void *arg)
 {
 	struct stress *s = (struct stress *)arg;
@@ -661,7 +652,7 @@ static void *stress_relistener(void *arg)
 
 TEST_F_TIMEOUT(race, stress_connect_accept_close_signals, 300)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = nx_on_signal };
 	struct stress s = { .type = variant->type };
 	const char *env = getenv("NEXUS_STRESS_SECS");
 	int secs = env ? atoi(env) : 60, i;

@@ -124,4 +124,19 @@ static inline void nx_join(struct nx_delayed *d)
 	pthread_join(d->thread, NULL);
 }
 
+/*
+ * A signal handler that does nothing: installed for SIGUSR1 without
+ * SA_RESTART, the signal ends the blocking call it interrupts with EINTR.
+ */
+static inline void nx_on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* An nx_run_later() function: SIGUSR1 to the thread *@arg (a pthread_t). */
+static inline void nx_kill_thread(void *arg)
+{
+	pthread_kill(*(pthread_t *)arg, SIGUSR1);
+}
+
 #endif /* NEXUS_STREAM_UTIL_H */

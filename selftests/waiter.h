@@ -70,6 +70,28 @@ static inline void *waiter_main(void *p)
 	return NULL;
 }
 
+/*
+ * Make @w a waiter of @kind on @fd, not started yet (pthread_create() with
+ * waiter_main starts it): for W_EPOLL_ET with an epoll instance that has
+ * @fd registered for EPOLLOUT|EPOLLET, in w->epfd (-1 for the other kinds;
+ * the caller closes it). Returns 0, or -1 with errno set.
+ */
+static inline int waiter_prepare(struct waiter *w, enum waiter_kind kind,
+				 int fd)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET, .data.fd = fd };
+
+	w->kind = kind;
+	w->fd = fd;
+	w->epfd = -1;
+	if (kind != W_EPOLL_ET)
+		return 0;
+	w->epfd = epoll_create1(0);
+	if (w->epfd < 0)
+		return -1;
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
 /* Wait up to @ms for the waiter to finish; its finishing time or -1. */
 static inline long waiter_wait(struct waiter *w, long ms)
 {
