@@ -84,7 +84,10 @@ load_extra_modules() {
 
 nexus_loaded() { [ -d /sys/module/nexus ]; }
 
-check_mode() {
+# The check-mode protocol on ttyS1, opened: "@@ kernel", kmemleak cleared,
+# the extra modules and nexus.ko loaded ("@@ insmod nexus"). Ends the run
+# (with "@@ done") when nexus.ko does not load. Defines r(), a line to ttyS1.
+results_open() {
 	if [ ! -c /dev/ttyS1 ]; then
 		echo "nexus-init: no /dev/ttyS1, cannot report results"
 		finish
@@ -109,6 +112,54 @@ check_mode() {
 		exec 3>&-
 		finish
 	fi
+}
+
+# Run test program $1 as suite $2 (its output between the suite lines), for
+# at most $3 seconds; the rest of the arguments are "NAME=VALUE" settings
+# for its environment. A suite that unloaded nexus.ko leaves it loaded again.
+run_suite() {
+	prog=$1 name=$2 limit=$3
+	shift 3
+	r "@@ suite $name begin"
+	start=$(date +%s)
+	(cd /tmp && exec env "$@" timeout "$limit" "$prog") </dev/null >&3 2>&3
+	rc=$?
+	took=$(($(date +%s) - start))
+	r ""
+	if [ $rc != 0 ] && [ $took -ge "$limit" ]; then
+		r "@@ suite $name end rc=$rc timeout=$limit"
+	else
+		r "@@ suite $name end rc=$rc"
+	fi
+	if ! nexus_loaded; then
+		insmod "$NEXUS_KO" >&3 2>&1
+		r "@@ note re-insmod nexus after $name rc=$?"
+	fi
+	return $rc
+}
+
+# The end of the protocol: nexus.ko unloaded, kmemleak's report, taint.
+results_close() {
+	rmmod nexus >&3 2>&1
+	r "@@ rmmod nexus rc=$?"
+
+	if [ $kmemleak = 1 ]; then
+		echo scan >/sys/kernel/debug/kmemleak
+		sleep 6
+		echo scan >/sys/kernel/debug/kmemleak
+		sleep 6
+		r "@@ kmemleak begin"
+		cat /sys/kernel/debug/kmemleak >&3
+		r "@@ kmemleak end"
+	fi
+	r "@@ tainted $(cat /proc/sys/kernel/tainted)"
+	r "@@ done"
+	exec 3>&-
+	finish
+}
+
+check_mode() {
+	results_open
 
 	if [ -f /lib/modules/nexus_kunit.ko ]; then
 		before=" $(ls /sys/kernel/debug/kunit 2>/dev/null | tr '\n' ' ') "
@@ -128,40 +179,10 @@ check_mode() {
 
 	for t in /tests/*_test; do
 		[ -x "$t" ] || continue
-		name=$(basename "$t")
-		r "@@ suite $name begin"
-		start=$(date +%s)
-		(cd /tmp && exec timeout "$TEST_TIMEOUT" "$t") </dev/null >&3 2>&3
-		rc=$?
-		took=$(($(date +%s) - start))
-		r ""
-		if [ $rc != 0 ] && [ $took -ge "$TEST_TIMEOUT" ]; then
-			r "@@ suite $name end rc=$rc timeout=$TEST_TIMEOUT"
-		else
-			r "@@ suite $name end rc=$rc"
-		fi
-		if ! nexus_loaded; then
-			insmod "$NEXUS_KO" >&3 2>&1
-			r "@@ note re-insmod nexus after $name rc=$?"
-		fi
+		run_suite "$t" "$(basename "$t")" "$TEST_TIMEOUT"
 	done
 
-	rmmod nexus >&3 2>&1
-	r "@@ rmmod nexus rc=$?"
-
-	if [ $kmemleak = 1 ]; then
-		echo scan >/sys/kernel/debug/kmemleak
-		sleep 6
-		echo scan >/sys/kernel/debug/kmemleak
-		sleep 6
-		r "@@ kmemleak begin"
-		cat /sys/kernel/debug/kmemleak >&3
-		r "@@ kmemleak end"
-	fi
-	r "@@ tainted $(cat /proc/sys/kernel/tainted)"
-	r "@@ done"
-	exec 3>&-
-	finish
+	results_close
 }
 
 run_mode() {
@@ -224,31 +245,10 @@ bench_mode() {
 # the check-mode protocol: the fuzzer is one suite whose result line is
 # written here from its exit status; kmemleak after rmmod as in check mode.
 fuzz_mode() {
-	if [ ! -c /dev/ttyS1 ]; then
-		echo "nexus-init: no /dev/ttyS1, cannot report results"
-		finish
-	fi
-	exec 3>/dev/ttyS1
-	stty -F /dev/ttyS1 raw -echo 2>/dev/null
-	r() { echo "$*" >&3; }
 	secs=${FUZZ_ARGS%%:*}
 	seed=""
 	case "$FUZZ_ARGS" in *:*) seed=${FUZZ_ARGS#*:} ;; esac
-	r "@@ kernel $(uname -r)"
-	kmemleak=0
-	if [ -e /sys/kernel/debug/kmemleak ]; then
-		kmemleak=1
-		echo clear >/sys/kernel/debug/kmemleak
-	fi
-	load_extra_modules >&3 2>&1
-	insmod "$NEXUS_KO" >&3 2>&1
-	rc=$?
-	r "@@ insmod nexus rc=$rc"
-	if [ $rc != 0 ]; then
-		r "@@ done"
-		exec 3>&-
-		finish
-	fi
+	results_open
 	limit=$((secs + 600))
 	r "@@ suite nexus_fuzz begin"
 	# shellcheck disable=SC2086 # an empty seed is no argument
@@ -257,31 +257,13 @@ fuzz_mode() {
 	rc=$?
 	if [ $rc = 0 ]; then r "ok 1 nexus_fuzz"; else r "not ok 1 nexus_fuzz"; fi
 	r "@@ suite nexus_fuzz end rc=$rc"
-	if [ -x /tests/diff_test ]; then
-		nexus_loaded || insmod "$NEXUS_KO" >&3 2>&1
-		r "@@ suite diff_test begin"
-		# shellcheck disable=SC2086
-		(cd /tmp && exec env NEXUS_DIFF_SECONDS="$secs" ${seed:+NEXUS_DIFF_SEED=$seed} \
-			timeout "$limit" /tests/diff_test) </dev/null >&3 2>&3
-		r ""
-		r "@@ suite diff_test end rc=$?"
-	fi
 	nexus_loaded || insmod "$NEXUS_KO" >&3 2>&1
-	rmmod nexus >&3 2>&1
-	r "@@ rmmod nexus rc=$?"
-	if [ $kmemleak = 1 ]; then
-		echo scan >/sys/kernel/debug/kmemleak
-		sleep 6
-		echo scan >/sys/kernel/debug/kmemleak
-		sleep 6
-		r "@@ kmemleak begin"
-		cat /sys/kernel/debug/kmemleak >&3
-		r "@@ kmemleak end"
+	if [ -x /tests/diff_test ]; then
+		# shellcheck disable=SC2086
+		run_suite /tests/diff_test diff_test "$limit" \
+			NEXUS_DIFF_SECONDS="$secs" ${seed:+NEXUS_DIFF_SEED=$seed}
 	fi
-	r "@@ tainted $(cat /proc/sys/kernel/tainted)"
-	r "@@ done"
-	exec 3>&-
-	finish
+	results_close
 }
 
 case "$MODE" in

@@ -57,6 +57,13 @@ static int run_netns(int (*fn)(void *))
 	return nx_run(in_new_netns, (void *)fn);
 }
 
+/* A test that @fn, run in a fresh namespace, returns 0 (its rules hold). */
+#define NETNS_TEST(name, fn)						\
+	TEST(name)							\
+	{								\
+		EXPECT_EQ(0, run_netns(fn));				\
+	}
+
 TEST(defaults)
 {
 	EXPECT_EQ(0, check_defaults(NULL));
@@ -147,10 +154,7 @@ static int node_rules(void *arg)
 	return 0;
 }
 
-TEST(node)
-{
-	EXPECT_EQ(0, run_netns(node_rules));
-}
+NETNS_TEST(node, node_rules)
 
 static int ephemeral_rules(void *arg)
 {
@@ -217,10 +221,7 @@ static int ephemeral_rules(void *arg)
 	return 0;
 }
 
-TEST(ephemeral_ports)
-{
-	EXPECT_EQ(0, run_netns(ephemeral_rules));
-}
+NETNS_TEST(ephemeral_ports, ephemeral_rules)
 
 /*
  * A writer flips the range between "2000 2000" and "3000 3000": an
@@ -295,10 +296,7 @@ static int ephemeral_atomic(void *arg)
 	return n > 10 ? 0 : 7;
 }
 
-TEST(ephemeral_ports_atomic_update)
-{
-	EXPECT_EQ(0, run_netns(ephemeral_atomic));
-}
+NETNS_TEST(ephemeral_ports_atomic_update, ephemeral_atomic)
 
 static int bind_as(uid_t uid, unsigned int port)
 {
@@ -354,10 +352,7 @@ static int unpriv_rules(void *arg)
 	return 0;
 }
 
-TEST(unprivileged_port_start)
-{
-	EXPECT_EQ(0, run_netns(unpriv_rules));
-}
+NETNS_TEST(unprivileged_port_start, unpriv_rules)
 
 static int timeout_rules(void *arg)
 {
@@ -387,10 +382,7 @@ static int timeout_rules(void *arg)
 	return 0;
 }
 
-TEST(connect_timeout_ms)
-{
-	EXPECT_EQ(0, run_netns(timeout_rules));
-}
+NETNS_TEST(connect_timeout_ms, timeout_rules)
 
 static int qlen_rules(void *arg)
 {
@@ -408,10 +400,7 @@ static int qlen_rules(void *arg)
 	return 0;
 }
 
-TEST(dgram_qlen)
-{
-	EXPECT_EQ(0, run_netns(qlen_rules));
-}
+NETNS_TEST(dgram_qlen, qlen_rules)
 
 /* Readable by anyone; writable only with the namespace's privileges. */
 static int unprivileged_cannot_write(void *arg)
