@@ -23,6 +23,9 @@
  * when its queue now takes the smallest datagram (nexus_dgram_release_cb(),
  * from release_sock(), which setsockopt() ends with); dgram_full_seen is
  * read there without the lock first, so it is written with WRITE_ONCE().
+ * A larger net.nexus.dgram_qlen makes room in every receiver at once:
+ * writing it visits every datagram socket of the namespace and wakes
+ * those that now take a datagram (nexus_dgram_qlen_raised()).
  * Poll waiters only ever sleep on their own socket's wait queue: nothing
  * outlives the socket it is queued on.
  *
@@ -582,6 +585,23 @@ static u32 nexus_dgram_min_charge(void)
 	return charge;
 }
 
+/*
+ * Wake the senders of @sk if a sender or poll() found its queue full and it
+ * now takes the smallest datagram (the rule poll() uses). Takes @sk's
+ * dgram_lock. No allocation here: a smaller charge only wakes more senders.
+ */
+static void nexus_dgram_wake_if_room(struct sock *sk)
+{
+	struct nexus_sock *nsk = nexus_sk(sk);
+	u32 charge;
+
+	charge = READ_ONCE(nexus_dgram_min_charge_cached) ?: SKB_TRUESIZE(0);
+	spin_lock(&nsk->dgram_lock);
+	if (nsk->dgram_full_seen && !nexus_dgram_full(sk, charge))
+		nexus_dgram_wake_senders_locked(sk);
+	spin_unlock(&nsk->dgram_lock);
+}
+
 /**
  * nexus_dgram_release_cb - release_sock() hook of a datagram socket
  * @sk: the socket, still owned by the caller, sk_lock.slock held (atomic)
@@ -593,17 +613,31 @@ static u32 nexus_dgram_min_charge(void)
  */
 void nexus_dgram_release_cb(struct sock *sk)
 {
-	struct nexus_sock *nsk = nexus_sk(sk);
-	u32 charge;
-
-	if (likely(!READ_ONCE(nsk->dgram_full_seen)))
+	if (likely(!READ_ONCE(nexus_sk(sk)->dgram_full_seen)))
 		return;
-	/* No allocation here: a smaller charge only wakes more senders. */
-	charge = READ_ONCE(nexus_dgram_min_charge_cached) ?: SKB_TRUESIZE(0);
-	spin_lock(&nsk->dgram_lock);
-	if (nsk->dgram_full_seen && !nexus_dgram_full(sk, charge))
-		nexus_dgram_wake_senders_locked(sk);
-	spin_unlock(&nsk->dgram_lock);
+	nexus_dgram_wake_if_room(sk);
+}
+
+/**
+ * nexus_dgram_qlen_raised - net.nexus.dgram_qlen grew: wake whom it makes room for
+ * @nn: the namespace, its new dgram_qlen already written
+ *
+ * Visits every datagram socket of the namespace. A sender that read the
+ * old limit did so under the receiver's dgram_lock and set dgram_full_seen
+ * there before it slept; taking that lock after the new limit was written
+ * either finds the flag (and wakes the sender) or comes first, and then
+ * the sender reads the new limit. Process context; may sleep between
+ * sockets.
+ */
+void nexus_dgram_qlen_raised(struct nexus_net *nn)
+{
+	struct sock *sk = NULL;
+
+	while ((sk = nexus_sock_list_next(nn, sk))) {
+		if (sk->sk_type == SOCK_DGRAM)
+			nexus_dgram_wake_if_room(sk);
+		cond_resched();
+	}
 }
 
 static __poll_t nexus_dgram_poll(struct file *file, struct socket *sock,

@@ -58,7 +58,8 @@ extern int nexus_family;
  * @socks holds every nexus socket of the namespace, bound or not, in
  * creation order through sock.sk_node (see proc.c). @socks_lock (bh-safe)
  * protects it and the fields after it; it is taken on socket creation and
- * destruction and by /proc/net/nexus readers, nests outside
+ * destruction, by /proc/net/nexus readers and by nexus_sock_list_next()
+ * (one step of a walk that holds sockets, not the lock), nests outside
  * sk_callback_lock and is never held with a port table bucket lock.
  */
 #define NEXUS_SOCKS_RING 16	/* removals a /proc reader's cursor survives */
@@ -279,6 +280,7 @@ void nexus_sysctl_unregister(struct net *net);
  */
 void nexus_sock_list_add(struct sock *sk);
 void nexus_sock_list_del(struct sock *sk);
+struct sock *nexus_sock_list_next(struct nexus_net *nn, struct sock *prev);
 int nexus_proc_net_init(struct net *net);
 void nexus_proc_net_exit(struct net *net);
 
@@ -303,6 +305,7 @@ void nexus_stream_release_cb(struct sock *sk);
 extern const struct proto_ops nexus_dgram_ops;
 void nexus_dgram_init_sock(struct sock *sk);
 void nexus_dgram_release_cb(struct sock *sk);
+void nexus_dgram_qlen_raised(struct nexus_net *nn);
 /* The largest datagram payload, in bytes: EMSGSIZE above it. */
 #define NEXUS_DGRAM_MAX		65536
 bool nexus_dgram_rcvq_full(u32 qlen, u32 max_qlen, u32 rbytes, u32 rcvbuf,

@@ -30,9 +30,10 @@
  * one append or unlink; a reader holds it from ->start() to ->stop() of
  * each chunk, which keeps every socket it reaches from being freed (the
  * destructor unlinks the socket first thing, under this lock) without
- * taking socket references. Nothing sleeps under it; it nests outside
- * sk_callback_lock (sock_i_uid(), sock_i_ino()) and is never held with a
- * port table bucket lock.
+ * taking socket references; nexus_sock_list_next() holds it for one step
+ * of a walk that takes references instead. Nothing sleeps under it; it
+ * nests outside sk_callback_lock (sock_i_uid(), sock_i_ino()) and is never
+ * held with a port table bucket lock.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -82,6 +83,44 @@ void nexus_sock_list_del(struct sock *sk)
 	spin_unlock_bh(&nn->socks_lock);
 	nsk->list_seq = 0;
 }
+
+/**
+ * nexus_sock_list_next - walk the namespace's sockets one held socket at a time
+ * @nn: the namespace
+ * @prev: the socket the walk is at, as this function returned it (its
+ *	reference is dropped here), or NULL to start at the oldest
+ *
+ * A socket is unlinked only by its destructor, so the one the caller holds
+ * is still listed and the walk goes on from it; socks_lock is held for
+ * one step only, and nothing else (the caller may sleep between steps).
+ * A socket being destroyed (no references left) is passed over. The walk
+ * reaches every socket listed when it began that is still alive when it
+ * gets there, oldest first, and those created since.
+ *
+ * Return: the next socket, held, or NULL at the end.
+ */
+struct sock *nexus_sock_list_next(struct nexus_net *nn, struct sock *prev)
+{
+	struct hlist_node *node;
+	struct sock *sk = NULL;
+
+	spin_lock_bh(&nn->socks_lock);
+	node = prev ? prev->sk_node.next : nn->socks.first;
+	for (; node; node = node->next) {
+		struct sock *s = hlist_entry(node, struct sock, sk_node);
+
+		if (refcount_inc_not_zero(&s->sk_refcnt)) {
+			sk = s;
+			break;
+		}
+	}
+	spin_unlock_bh(&nn->socks_lock);
+	/* Outside the lock: the last put runs the destructor, which takes it. */
+	if (prev)
+		sock_put(prev);
+	return sk;
+}
+EXPORT_SYMBOL_IF_KUNIT(nexus_sock_list_next);
 
 #ifdef CONFIG_PROC_FS
 

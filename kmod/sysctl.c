@@ -46,6 +46,24 @@ static int nexus_sysctl_u32(NEXUS_CTL_TABLE *table, int write, void *buffer,
 }
 
 /*
+ * net.nexus.dgram_qlen: like nexus_sysctl_u32(); a larger value makes room
+ * in full receive queues, so it wakes the senders waiting for it.
+ */
+static int nexus_sysctl_dgram_qlen(NEXUS_CTL_TABLE *table, int write,
+				   void *buffer, size_t *lenp, loff_t *ppos)
+{
+	struct nexus_net *nn = container_of((u32 *)table->data,
+					    struct nexus_net, dgram_qlen);
+	u32 old = READ_ONCE(nn->dgram_qlen);
+	int err;
+
+	err = nexus_sysctl_u32(table, write, buffer, lenp, ppos);
+	if (write && !err && READ_ONCE(nn->dgram_qlen) > old)
+		nexus_dgram_qlen_raised(nn);
+	return err;
+}
+
+/*
  * net.nexus.unprivileged_port_start: like nexus_sysctl_u32(), and it may
  * not rise above the low end of the ephemeral range (an unprivileged
  * autobind must never get a privileged port).
@@ -152,7 +170,7 @@ static struct ctl_table nexus_sysctl_table[] = {
 		.procname = "dgram_qlen",
 		.maxlen = sizeof(u32),
 		.mode = 0644,
-		.proc_handler = nexus_sysctl_u32,
+		.proc_handler = nexus_sysctl_dgram_qlen,
 		.extra1 = &nexus_one,
 		.extra2 = &nexus_int_max,
 	},

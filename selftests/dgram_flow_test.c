@@ -612,7 +612,37 @@ TEST_F_TIMEOUT(many, processes_bounded_queue, 180)
 	close(rcv);
 }
 
-/* ---- SO_RCVBUF changed under sleeping senders ---- */
+/* ---- SO_RCVBUF and dgram_qlen changed under sleeping senders ---- */
+
+/*
+ * Start @w, a waiter of @kind on the sender @fd, which must not be
+ * writable: a blocking send(), poll(POLLOUT), or epoll EPOLLOUT|EPOLLET.
+ * 200 ms later it must still sleep.
+ */
+static void sleep_waiter(struct __test_metadata *_metadata, struct waiter *w,
+			 enum waiter_kind kind, int fd)
+{
+	struct epoll_event ev;
+
+	ASSERT_EQ(0, poll_events(fd, POLLOUT, 0));
+	ASSERT_EQ(0, waiter_prepare(w, kind, fd));
+	/* not writable now: no event pending */
+	if (w->epfd >= 0)
+		ASSERT_EQ(0, epoll_wait(w->epfd, &ev, 1, 0));
+	ASSERT_EQ(0, pthread_create(&w->thread, NULL, waiter_main, w));
+	usleep(200000);		/* let it sleep */
+	ASSERT_EQ(-1, waiter_wait(w, 0)) TH_LOG("did not sleep");
+}
+
+/* End @w: an empty queue on @rcv takes a datagram, so every waiter ends. */
+static void end_waiter(struct waiter *w, int rcv)
+{
+	drain(rcv);
+	if (waiter_wait(w, 5000) != -1)
+		pthread_join(w->thread, NULL);
+	if (w->epfd >= 0)
+		close(w->epfd);
+}
 
 FIXTURE(rcvbuf_wake)
 {
@@ -637,8 +667,6 @@ FIXTURE_VARIANT_ADD(rcvbuf_wake, epoll_et) { W_EPOLL_ET };
  */
 FIXTURE_SETUP(rcvbuf_wake)
 {
-	struct epoll_event ev;
-
 	self->w.epfd = -1;
 	self->rcv = dg_bound();
 	self->port = nx_port(self->rcv);
@@ -646,48 +674,34 @@ FIXTURE_SETUP(rcvbuf_wake)
 	ASSERT_LE(0, self->snd);
 	ASSERT_EQ(0, nx_connect(self->snd, 0, self->port));
 	ASSERT_EQ(0, fill_small(self->rcv, self->snd, self->port));
-	ASSERT_EQ(0, poll_events(self->snd, POLLOUT, 0));
-
-	ASSERT_EQ(0, waiter_prepare(&self->w, variant->kind, self->snd));
-	/* not writable now: no event pending */
-	if (self->w.epfd >= 0)
-		ASSERT_EQ(0, epoll_wait(self->w.epfd, &ev, 1, 0));
-	ASSERT_EQ(0, pthread_create(&self->w.thread, NULL, waiter_main,
-				    &self->w));
-	usleep(200000);		/* let it sleep */
-	ASSERT_EQ(-1, waiter_wait(&self->w, 0)) TH_LOG("did not sleep");
+	sleep_waiter(_metadata, &self->w, variant->kind, self->snd);
 }
 
 FIXTURE_TEARDOWN(rcvbuf_wake)
 {
-	/* an empty queue takes a datagram: every waiter ends */
-	drain(self->rcv);
-	if (waiter_wait(&self->w, 5000) != -1)
-		pthread_join(self->w.thread, NULL);
+	end_waiter(&self->w, self->rcv);
 	close(self->rcv);
 	close(self->snd);
-	if (self->w.epfd >= 0)
-		close(self->w.epfd);
 }
 
 /* The waiter finished within WAKE_MS of @t0 and saw room. */
 static void expect_woken(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(rcvbuf_wake) *self, long t0)
+			 struct waiter *w, long t0)
 {
-	long t = waiter_wait(&self->w, 2000);
+	long t = waiter_wait(w, 2000);
 
 	ASSERT_NE(-1, t) TH_LOG("the sender was not woken");
 	TH_LOG("woken after %ld ms", t - t0);
 	EXPECT_GT(WAKE_MS, t - t0);
-	switch (self->w.kind) {
+	switch (w->kind) {
 	case W_SEND:
-		EXPECT_EQ(1, self->w.result) TH_LOG("errno %d", self->w.err);
+		EXPECT_EQ(1, w->result) TH_LOG("errno %d", w->err);
 		break;
 	case W_POLL:
-		EXPECT_EQ(POLLOUT, self->w.result);
+		EXPECT_EQ(POLLOUT, w->result);
 		break;
 	case W_EPOLL_ET:
-		EXPECT_TRUE(self->w.result & EPOLLOUT);
+		EXPECT_TRUE(w->result & EPOLLOUT);
 		break;
 	}
 }
@@ -698,7 +712,7 @@ TEST_F(rcvbuf_wake, raised)
 	long t0 = now_ms();
 
 	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 1 << 20));
-	expect_woken(_metadata, self, t0);
+	expect_woken(_metadata, &self->w, t0);
 	EXPECT_EQ(POLLOUT, poll_events(self->snd, POLLOUT, 0));
 }
 
@@ -711,6 +725,81 @@ TEST_F(rcvbuf_wake, lowered_no_wake)
 	/* Set to the same size again: still nothing. */
 	ASSERT_EQ(0, set_int(self->rcv, SOL_SOCKET, SO_RCVBUF, 1));
 	EXPECT_EQ(-1, waiter_wait(&self->w, 200)) TH_LOG("woken, no room");
+}
+
+/*
+ * net.nexus.dgram_qlen at 4 and the connected sender's receiver holding 4
+ * datagrams (its buffer has room); a waiter of the variant's kind sleeps on
+ * the sender. The old value is restored afterwards (which wakes it).
+ */
+FIXTURE(qlen_wake)
+{
+	int rcv, snd;		/* snd is connected to rcv */
+	unsigned int port;
+	struct waiter w;
+	char saved[32];		/* dgram_qlen before the test */
+};
+
+FIXTURE_VARIANT(qlen_wake)
+{
+	enum waiter_kind kind;
+};
+
+FIXTURE_VARIANT_ADD(qlen_wake, send) { W_SEND };
+FIXTURE_VARIANT_ADD(qlen_wake, poll) { W_POLL };
+FIXTURE_VARIANT_ADD(qlen_wake, epoll_et) { W_EPOLL_ET };
+
+FIXTURE_SETUP(qlen_wake)
+{
+	self->w.epfd = -1;
+	self->saved[0] = 0;
+	self->rcv = dg_bound();
+	self->port = nx_port(self->rcv);
+	self->snd = nx_socket(SOCK_DGRAM);
+	ASSERT_LE(0, self->snd);
+	ASSERT_EQ(0, nx_connect(self->snd, 0, self->port));
+	if (nx_read_file(QLEN_SYSCTL, self->saved, sizeof(self->saved)) <= 0)
+		SKIP(return, "no net.nexus.dgram_qlen sysctl");
+	ASSERT_EQ(0, nx_write_file(QLEN_SYSCTL, "4"));
+	ASSERT_EQ(4, fill(self->snd, self->port, 1));
+	sleep_waiter(_metadata, &self->w, variant->kind, self->snd);
+}
+
+FIXTURE_TEARDOWN(qlen_wake)
+{
+	if (self->saved[0])
+		nx_write_file(QLEN_SYSCTL, self->saved);
+	end_waiter(&self->w, self->rcv);
+	close(self->rcv);
+	close(self->snd);
+}
+
+/* A larger dgram_qlen makes room in every full queue: the sender wakes. */
+TEST_F(qlen_wake, raised)
+{
+	long t0 = now_ms();
+
+	ASSERT_EQ(0, nx_write_file(QLEN_SYSCTL, "5"));
+	expect_woken(_metadata, &self->w, t0);
+	/* the woken send() took the new room; poll()ers found it free */
+	if (variant->kind == W_SEND) {
+		EXPECT_EQ(0, poll_events(self->snd, POLLOUT, 0));
+		EXPECT_EQ(5, drain(self->rcv));
+	} else {
+		EXPECT_EQ(POLLOUT, poll_events(self->snd, POLLOUT, 0));
+		EXPECT_EQ(4, drain(self->rcv));
+	}
+}
+
+/* A smaller one, or the same again, makes no room: no wake-up, no POLLOUT. */
+TEST_F(qlen_wake, lowered_no_wake)
+{
+	ASSERT_EQ(0, nx_write_file(QLEN_SYSCTL, "2"));
+	EXPECT_EQ(-1, waiter_wait(&self->w, 200)) TH_LOG("woken, no room");
+	EXPECT_EQ(0, poll_events(self->snd, POLLOUT, 0));
+	ASSERT_EQ(0, nx_write_file(QLEN_SYSCTL, "4"));
+	EXPECT_EQ(-1, waiter_wait(&self->w, 200)) TH_LOG("woken, no room");
+	EXPECT_EQ(0, poll_events(self->snd, POLLOUT, 0));
 }
 
 TEST_HARNESS_MAIN

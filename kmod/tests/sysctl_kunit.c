@@ -243,6 +243,44 @@ static void sock_list_tracks_sockets(struct kunit *test)
 	nexus_kunit_release(test, c);
 }
 
+/*
+ * nexus_sock_list_next() walks oldest first, goes on from a socket it holds
+ * even when that socket was closed meanwhile, and never returns one that
+ * is gone.
+ */
+static void sock_list_walk(struct kunit *test)
+{
+	struct nexus_net *nn = nexus_net(&init_net);
+	struct socket *a, *b, *c, *d;
+	struct sock *sk = NULL, *bsk, *csk;
+	int before_b = 0;
+
+	a = nexus_kunit_sock(test, &init_net, SOCK_DGRAM);
+	b = nexus_kunit_sock(test, &init_net, SOCK_STREAM);
+	c = nexus_kunit_sock(test, &init_net, SOCK_DGRAM);
+	d = nexus_kunit_sock(test, &init_net, SOCK_SEQPACKET);
+	bsk = b->sk;
+	csk = c->sk;
+	/* Older sockets of the namespace may come first. */
+	while ((sk = nexus_sock_list_next(nn, sk)) && sk != bsk)
+		if (sk == a->sk || sk == csk || sk == d->sk)
+			before_b |= sk == a->sk ? 1 : 2;
+	KUNIT_ASSERT_PTR_EQ(test, bsk, sk);
+	KUNIT_EXPECT_EQ(test, 1, before_b);
+	/* b closed while the walk holds it: still listed; c closed: gone. */
+	nexus_kunit_release(test, b);
+	nexus_kunit_release(test, c);
+	KUNIT_EXPECT_TRUE(test, sock_listed(nn, bsk));
+	KUNIT_EXPECT_FALSE(test, sock_listed(nn, csk));
+	sk = nexus_sock_list_next(nn, sk);	/* drops b, its last reference */
+	KUNIT_EXPECT_PTR_EQ(test, d->sk, sk);
+	KUNIT_EXPECT_FALSE(test, sock_listed(nn, bsk));
+	while (sk)
+		sk = nexus_sock_list_next(nn, sk);
+	nexus_kunit_release(test, d);
+	nexus_kunit_release(test, a);
+}
+
 static struct kunit_case nexus_addrspace_cases[] = {
 	KUNIT_CASE(node_kind_default),
 	KUNIT_CASE(node_kind_follows_node_id),
@@ -252,6 +290,7 @@ static struct kunit_case nexus_addrspace_cases[] = {
 	KUNIT_CASE(sysctl_ephemeral),
 	KUNIT_CASE(sysctl_qlen_and_timeout),
 	KUNIT_CASE(sock_list_tracks_sockets),
+	KUNIT_CASE(sock_list_walk),
 	{}
 };
 
