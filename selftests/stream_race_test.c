@@ -8,6 +8,7 @@
  * to watch. Correctness is asserted; speed never is.
  */
 #include <stdatomic.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 
@@ -182,6 +183,127 @@ TEST_F(race, timeout_vs_accept)
 		close(l);
 	}
 	TH_LOG("accept won %d, timeout won %d", won, timed_out);
+}
+
+/*
+ * An observer for state_changes_seen_by_poll: polls the socket @fd names in
+ * a loop, without waiting, and counts the masks the @phase of the round
+ * does not allow (read after the poll: a phase only ever grows). @fd is -1
+ * between rounds (the observer then acknowledges @gen in @idle_gen, so
+ * that the round may close what it watched) and -2 to stop.
+ */
+enum { PH_PROMOTE = 1, PH_SHUT_WR, PH_CLOSE };
+
+struct observer {
+	atomic_int fd, phase;
+	atomic_int gen, idle_gen;
+	atomic_int bad;
+	atomic_long polls;
+};
+
+static void *observer_main(void *arg)
+{
+	struct observer *o = arg;
+
+	for (;;) {
+		int g = atomic_load(&o->gen);
+		struct pollfd p = {
+			.fd = atomic_load(&o->fd), .events = POLLIN | POLLOUT,
+		};
+		short never = POLLNVAL;
+
+		if (p.fd == -2)
+			return NULL;
+		if (p.fd < 0) {
+			atomic_store(&o->idle_gen, g);
+			sched_yield();
+			continue;
+		}
+		if (poll(&p, 1, 0) < 0)
+			p.revents = POLLNVAL;
+		/* Before the peer's close: no error, no hang-up. */
+		if (atomic_load(&o->phase) < PH_CLOSE)
+			never |= POLLERR | POLLHUP;
+		if (p.revents & never)
+			atomic_fetch_add(&o->bad, 1);
+		atomic_fetch_add(&o->polls, 1);
+	}
+}
+
+/* Stop watching: when this returns, the observer no longer uses the fd. */
+static void observer_idle(struct observer *o)
+{
+	int g = atomic_load(&o->gen) + 1;
+
+	atomic_store(&o->fd, -1);
+	atomic_store(&o->gen, g);
+	while (atomic_load(&o->idle_gen) != g)
+		sched_yield();
+}
+
+/*
+ * A connecting socket goes through the states another thread's calls
+ * give it while a thread of its own polls it: accept() promotes its
+ * pending attempt (the accept queue of backlog 0 had no room), the server
+ * end shuts down for writing, then closes. poll() never reports an error
+ * or a hang-up before that close, the attempt is the next one accepted,
+ * the shutdown reads as EOF and the close as POLLHUP. It is also what the
+ * KCSAN kernel watches: each step writes the client's state, peer or
+ * shutdown flags in the other thread while the observer reads them
+ * without a lock. KCSAN samples (one access in kcsan.skip_watch is
+ * watched, for microseconds), so under KCSAN the rounds go on for 60 s
+ * rather than stopping at 2000.
+ */
+TEST_F_TIMEOUT(race, state_changes_seen_by_poll, 150)
+{
+	bool kcsan = !access("/sys/kernel/debug/kcsan", F_OK);
+	time_t end = time(NULL) + (kcsan ? 60 : 30);
+	struct observer o = { .fd = -1 };
+	pthread_t th;
+	int r;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, observer_main, &o));
+	for (r = 0; (kcsan || r < 2000) && time(NULL) < end; r++) {
+		unsigned int port = 0;
+		int l = nx_listener(variant->type, 0, &port);
+		int q = nx_socket(variant->type);
+		int c = nx_socket(variant->type | SOCK_NONBLOCK);
+		int a, b;
+		char x;
+
+		ASSERT_LE(0, l);
+		ASSERT_EQ(0, nx_connect(q, NEXUS_NODE_LOCAL, port));
+		ASSERT_EQ(EINPROGRESS,
+			  nx_connect_errno(c, NEXUS_NODE_LOCAL, port));
+		atomic_store(&o.phase, PH_PROMOTE);
+		atomic_store(&o.fd, c);
+		a = accept(l, NULL, NULL);	/* q's; makes room: promotes c */
+		ASSERT_LE(0, a);
+		ASSERT_EQ(POLLOUT, nx_poll(c, POLLOUT, 2000) & POLLOUT);
+		EXPECT_EQ(0, nx_so_error(c));
+		b = accept(l, NULL, NULL);
+		ASSERT_LE(0, b);
+		EXPECT_EQ(nx_port(c), nx_peer_port(b));
+
+		atomic_store(&o.phase, PH_SHUT_WR);
+		ASSERT_EQ(0, shutdown(b, SHUT_WR));
+		EXPECT_EQ(POLLIN, nx_poll(c, POLLIN, 2000) & POLLIN);
+		EXPECT_EQ(0, recv(c, &x, 1, 0));
+
+		atomic_store(&o.phase, PH_CLOSE);
+		close(b);
+		EXPECT_EQ(POLLHUP, nx_poll(c, POLLIN, 2000) & POLLHUP);
+		observer_idle(&o);
+		close(a);
+		close(c);
+		close(q);
+		close(l);
+	}
+	atomic_store(&o.fd, -2);
+	pthread_join(th, NULL);
+	TH_LOG("%d rounds, %ld polls", r, atomic_load(&o.polls));
+	EXPECT_EQ(0, atomic_load(&o.bad));
+	EXPECT_LT(0, atomic_load(&o.polls));
 }
 
 static int unspec(int fd)
