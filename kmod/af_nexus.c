@@ -106,7 +106,7 @@ int nexus_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	DECLARE_SOCKADDR(struct sockaddr_nx *, sa, uaddr);
 	struct sock *sk = sock->sk;
 	struct nexus_sock *nsk = nexus_sk(sk);
-	u32 node = READ_ONCE(nexus_net(sock_net(sk))->node);
+	u32 node = READ_ONCE(nexus_sk_net(sk)->node);
 	int err = sizeof(*sa);
 
 	lock_sock(sk);
@@ -191,8 +191,15 @@ static void nexus_sock_destruct(struct sock *sk)
 	nexus_sock_list_del(sk);
 	if (sk->sk_type != SOCK_DGRAM)
 		nexus_stream_destruct(sk);
-	skb_queue_purge(&sk->sk_receive_queue);
-	skb_queue_purge(&sk->sk_error_queue);
+	/*
+	 * No reference is left, so nothing can queue to these any more: a
+	 * lockless look is exact, and spares the two queue lock round trips
+	 * when they are empty (release() purged the receive queue already).
+	 */
+	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		skb_queue_purge(&sk->sk_receive_queue);
+	if (!skb_queue_empty_lockless(&sk->sk_error_queue))
+		skb_queue_purge(&sk->sk_error_queue);
 }
 
 /**
@@ -218,8 +225,9 @@ struct sock *nexus_sk_alloc(struct net *net, struct socket *sock, int type,
 	sk->sk_type = type;
 	sk->sk_protocol = 0;
 	sk->sk_destruct = nexus_sock_destruct;
+	nexus_sk(sk)->nnet = nexus_net(net);
 	nexus_sk(sk)->connect_timeout_ms =
-		READ_ONCE(nexus_net(net)->connect_timeout_ms);
+		READ_ONCE(nexus_sk(sk)->nnet->connect_timeout_ms);
 	INIT_HLIST_NODE(&nexus_sk(sk)->bind_node);
 
 	if (type == SOCK_DGRAM)

@@ -138,6 +138,13 @@ struct nexus_sock {
 	u64 list_seq;			/* creation number in nexus_net.socks,
 					 * 0 while not listed (socks_lock)
 					 */
+	/*
+	 * The namespace's nexus state, nexus_net(sock_net(sk)): set once by
+	 * nexus_sk_alloc(), before the socket is visible, and never changed,
+	 * so it is read without a lock. It lives as long as the namespace,
+	 * which outlives the socket (nexus_sk_net()).
+	 */
+	struct nexus_net *nnet;
 	struct hlist_node bind_node;	/* port table entry */
 	/*
 	 * 0: no limit. Written (WRITE_ONCE) under the socket lock by
@@ -223,6 +230,15 @@ struct nexus_sock {
 static inline struct nexus_sock *nexus_sk(const struct sock *sk)
 {
 	return container_of(sk, struct nexus_sock, sk);
+}
+
+/*
+ * nexus_net(sock_net(sk)) without net_generic()'s lookup (an RCU read
+ * section): the pointer the socket got when it was allocated.
+ */
+static inline struct nexus_net *nexus_sk_net(const struct sock *sk)
+{
+	return nexus_sk(sk)->nnet;
 }
 
 extern struct workqueue_struct *nexus_wq;
