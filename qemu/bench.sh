@@ -14,15 +14,25 @@
 #           vCPUs per operation, sample on CPU 0 and its peer on CPU 1 (-P)
 #   icount2b the same boot again, to check that two runs agree (the report
 #           prints the largest difference); not in the default
+#   netns   -smp 1, -icount shift=0,sleep=on: the namespace-scale workload
+#           alone, with its destruction (under sleep=off the netns
+#           workqueue's teardown hardly progresses while the guest idles);
+#           busy time stays instructions, idle time passes in real time
 #   smp2    -smp 2, multi-threaded TCG without icount: wall-clock figures
 #           (noisy: the host is shared); not in the default
 # Results: build/bench/results.json (every sample, medians, ratios),
 # build/bench/table.md, build/bench/<boot>/{console,results}.log.
 #
 # Environment:
-#   NEXUS_BENCH_BOOTS      boots to run, default "icount icount2"
+#   NEXUS_BENCH_BOOTS      boots to run, default "icount icount2 netns"
 #   NEXUS_BENCH_ARGS       nexus_bench arguments for the icount boot,
 #                          colon-separated (default "-r:10")
+#   NEXUS_BENCH_NETNS_ARGS for the netns boot (default "-r:1:-w:netns")
+#   NEXUS_BENCH_DETERMINISM QEMU arguments that make every boot the same
+#                          (default "-seed 1 -rtc base=2020-01-01T00:00:00,clock=vm";
+#                          "" gives each boot its own random state)
+#   NEXUS_BENCH_QEMU_EXTRA, NEXUS_BENCH_CMDLINE_EXTRA more QEMU arguments,
+#                          more kernel command line, for every boot
 #   NEXUS_BENCH_SMP2_ARGS  for the smp2 boot (default 20 rounds, without the
 #                          100k-socket and memory workloads)
 #   NEXUS_BENCH_ICOUNT2_ARGS for icount2/icount2b (default 10 rounds of the
@@ -36,7 +46,7 @@ set -euo pipefail
 src=${NEXUS_SRC:-$TOP_DIR}
 build="$TOP_DIR/build"
 out="$build/bench"
-boots=${NEXUS_BENCH_BOOTS:-icount icount2}
+boots=${NEXUS_BENCH_BOOTS:-icount icount2 netns}
 export NEXUS_QEMU_TIMEOUT=${NEXUS_QEMU_TIMEOUT:-2400}
 
 ensure_host_packages
@@ -67,6 +77,13 @@ case " $boots " in
 	;;
 esac
 
+# Every boot is the same boot: QEMU's random numbers (RDRAND, RDSEED and the
+# RNG seed it hands the kernel at boot) come from a fixed seed, and the
+# guest's RTC starts at a fixed time and follows the guest clock. Without
+# this the kernel's random state (KASLR, hash seeds, SLUB freelist order,
+# ASLR...) differs in every boot and moves whole boots' figures by 1-2% on
+# two CPUs; with it two boots print the same samples (docs/performance.md).
+det=${NEXUS_BENCH_DETERMINISM--seed 1 -rtc base=2020-01-01T00:00:00,clock=vm}
 runs=()
 for b in $boots; do
 	path=$PATH
@@ -80,15 +97,20 @@ for b in $boots; do
 		args=${NEXUS_BENCH_ICOUNT2_ARGS:--r:10:-P:-w:conn_xcpu,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
 		path="$out/trixie-bin:$PATH"
 		;;
+	netns)
+		smp=1 qargs="-icount shift=0,sleep=on"
+		args=${NEXUS_BENCH_NETNS_ARGS:--r:1:-w:netns}
+		;;
 	smp2)
 		smp=2 qargs=""
 		args=${NEXUS_BENCH_SMP2_ARGS:--r:20:-S:50:-w:conn_cycle,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
 		;;
-	*) die "unknown boot '$b' in NEXUS_BENCH_BOOTS (icount, icount2, icount2b, smp2)" ;;
+	*) die "unknown boot '$b' in NEXUS_BENCH_BOOTS (icount, icount2, icount2b, netns, smp2)" ;;
 	esac
+	qargs+=" $det ${NEXUS_BENCH_QEMU_EXTRA:-}"
 	PATH=$path NEXUS_QEMU_SMP=$smp "$QEMU_DIR/run-guest.sh" -m bench -k "$VMLINUZ" \
 		-i "$out/initramfs.cpio.gz" -d "$out/$b" -q "$qargs" \
-		-a "nexus.bench=$args" || true
+		-a "nexus.bench=$args ${NEXUS_BENCH_CMDLINE_EXTRA:-}" || true
 	say "$b: $(grep -c '^@@ bench sample' "$out/$b/results.log" || true) samples in $(cat "$out/$b/seconds")s"
 	runs+=("$b=$out/$b/results.log")
 done

@@ -142,6 +142,7 @@ static void trace_dump(void)
 {
 	char line[512];
 	FILE *fp;
+	int fd;
 
 	if (!trace_funcs)
 		return;
@@ -151,7 +152,10 @@ static void trace_dump(void)
 	while (fgets(line, sizeof(line), fp))
 		printf("@@ trace %s", line);
 	fclose(fp);
-	nx_write_file(TRACEFS "trace", "");
+	/* Opening "trace" for writing with O_TRUNC clears the buffer. */
+	fd = open(TRACEFS "trace", O_WRONLY | O_TRUNC);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* ---- small helpers ---- */
@@ -1109,7 +1113,7 @@ static long slab_active(const char *name)
 static long netns_base = -1;
 
 /*
- * Wait (up to 20 s of guest time, polling every 50 ms) until no more than
+ * Wait (up to 60 s of guest time, polling every 50 ms) until no more than
  * @count network namespaces exist, by the net_namespace slab cache. The
  * count is SLUB's active objects, which include free objects still in a
  * CPU's slab (7 namespaces a slab): within 16 is done. Returns how many
@@ -1128,7 +1132,7 @@ static long wait_netns_count(long count, int *polls)
 	long left = -1;
 	int i;
 
-	for (i = 0; i < 400; i++) {
+	for (i = 0; i < 1200; i++) {
 		long now = slab_active("net_namespace");
 
 		(*polls)++;
@@ -1167,6 +1171,27 @@ static double busy_ns(void)
 			sum += v[6];
 	fclose(fp);
 	return (double)sum;
+}
+
+/*
+ * Idle time of every CPU so far, in ns: /proc/stat's idle and iowait
+ * columns (USER_HZ ticks, 10 ms). Coarse, but unlike busy_ns() it leaves
+ * out nothing that runs: interrupts and softirqs taken while a CPU idles
+ * (RCU callbacks, timers) count as not idle.
+ */
+static double idle_ns(void)
+{
+	unsigned long long idle = 0, iowait = 0;
+	char line[512];
+	FILE *fp = fopen("/proc/stat", "r");
+
+	if (!fp)
+		return -1;
+	if (fgets(line, sizeof(line), fp) &&
+	    sscanf(line, "cpu %*u %*u %*u %llu %llu", &idle, &iowait) != 2)
+		idle = iowait = 0;
+	fclose(fp);
+	return (double)(idle + iowait) * 1e9 / sysconf(_SC_CLK_TCK);
 }
 
 /*
@@ -1209,7 +1234,7 @@ static double wait_quiet(void)
 static void netns_sample(int f, const char *fam, int round)
 {
 	int n = netns_count, i, self, *fds = calloc(n, sizeof(int));
-	double b0, b1, b2, b3;
+	double b0, b1, b2, b3, i2, i3;
 	long free0, free1, free2, slab0, slab1, pcpu0, pcpu1, left;
 	uint64_t t0, t1, t2, t3;
 	double poll_cost;
@@ -1261,12 +1286,14 @@ static void netns_sample(int f, const char *fam, int round)
 	slab1 = meminfo_kb("Slab");
 	pcpu1 = meminfo_kb("Percpu");
 	b2 = busy_ns();
+	i2 = idle_ns();
 	t2 = now_ns();
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	/* Destroyed by the netns workqueue: wait for the count, then quiet. */
 	left = wait_netns_count(netns_base, &polls);
 	t3 = now_ns();
+	i3 = idle_ns();
 	b3 = busy_ns() - polls * poll_cost;
 	if (left < 0) {
 		b3 = wait_quiet();
@@ -1274,12 +1301,13 @@ static void netns_sample(int f, const char *fam, int round)
 	}
 	wait_quiet();
 	free2 = meminfo_kb("MemFree");
-	printf("@@ bench sample {\"w\":\"netns\",\"type\":\"stream\",\"fam\":\"%s\",\"round\":%d,\"value\":%.1f,\"unit\":\"ns/netns\",\"phases\":{\"create\":%.1f,\"create_busy\":%.1f,\"destroy_busy\":%.1f},\"extra\":{\"destroy_wall\":%.1f,\"mem\":%.1f,\"slab\":%.1f,\"percpu\":%.1f,\"leak\":%.1f,\"left\":%ld,\"polls\":%d,\"poll_cost\":%.1f,\"n\":%d}}\n",
+	printf("@@ bench sample {\"w\":\"netns\",\"type\":\"stream\",\"fam\":\"%s\",\"round\":%d,\"value\":%.1f,\"unit\":\"ns/netns\",\"phases\":{\"create\":%.1f,\"create_busy\":%.1f,\"destroy_busy\":%.1f},\"extra\":{\"destroy_wall\":%.1f,\"mem\":%.1f,\"slab\":%.1f,\"percpu\":%.1f,\"leak\":%.1f,\"left\":%ld,\"polls\":%d,\"poll_cost\":%.1f,\"n\":%d,\"destroy_nonidle\":%.1f}}\n",
 	       fam, round, (double)(t1 - t0) / n, (double)(t1 - t0) / n,
 	       (b1 - b0) / n, (b3 - b2) / n, (double)(t3 - t2) / n,
 	       (free0 - free1) * 1024.0 / n, (slab1 - slab0) * 1024.0 / n,
 	       (pcpu1 - pcpu0) * 1024.0 / n, (free0 - free2) * 1024.0 / n,
-	       left, polls, poll_cost, n);
+	       left, polls, poll_cost, n,
+	       ((double)(t3 - t2) - (i3 - i2) - polls * poll_cost) / n);
 	close(self);
 	free(fds);
 }
@@ -1359,6 +1387,7 @@ static void ns_conn_round(int f, const char *w, int round, double listeners)
 		_exit(0);
 	}
 	waitpid(pid, &st, 0);
+	trace_dump();
 	usleep(settle_ms * 1000);
 }
 
@@ -1633,6 +1662,34 @@ static void raise_limits(void)
 		perror("setrlimit(RLIMIT_NOFILE)");
 }
 
+/*
+ * A phase that runs after the rounds, once per selected family (@only_fams:
+ * the families it supports, 0 for all): @fn(family) in a process
+ * of its own, bounded by alarm(@secs), then settle().
+ */
+static void run_phase(const char *name, void (*fn)(int f), unsigned int secs,
+		      unsigned int only_fams)
+{
+	pid_t pid;
+	int k, st;
+
+	for (k = 0; k < NFAM; k++) {
+		if (!(fam_mask & (1u << k)) ||
+		    (only_fams && !(only_fams & (1u << k))))
+			continue;
+		fprintf(stderr, "nexus_bench: %s %s\n", name, fam_name[k]);
+		fflush(stdout);
+		pid = fork();
+		if (!pid) {
+			alarm(secs);
+			fn(k);
+			_exit(0);
+		}
+		waitpid(pid, &st, 0);
+		settle();
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct utsname u;
@@ -1689,46 +1746,11 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (selected("bind_connect")) {
-		for (k = 0; k < NFAM; k++) {
-			pid_t pid;
-			int st;
-
-			if (!(fam_mask & (1u << k)))
-				continue;
-			fprintf(stderr, "nexus_bench: bind_connect %s\n",
-				fam_name[k]);
-			fflush(stdout);
-			pid = fork();
-			if (!pid) {
-				alarm(1200);
-				bench_bind_connect(k);
-				_exit(0);
-			}
-			waitpid(pid, &st, 0);
-			settle();
-		}
-	}
-	if (selected("ns_listeners")) {
-		for (k = 0; k < NFAM; k++) {
-			pid_t pid;
-			int st;
-
-			if (!(fam_mask & (1u << k)) || (k != F_NEXUS && k != F_UNIX))
-				continue;
-			fprintf(stderr, "nexus_bench: ns_listeners %s\n",
-				fam_name[k]);
-			fflush(stdout);
-			pid = fork();
-			if (!pid) {
-				alarm(1800);
-				bench_ns_listeners(k);
-				_exit(0);
-			}
-			waitpid(pid, &st, 0);
-			settle();
-		}
-	}
+	if (selected("bind_connect"))
+		run_phase("bind_connect", bench_bind_connect, 1200, 0);
+	if (selected("ns_listeners"))
+		run_phase("ns_listeners", bench_ns_listeners, 1800,
+			  1u << F_NEXUS | 1u << F_UNIX);
 	if (selected("netns")) {
 		fprintf(stderr, "nexus_bench: netns\n");
 		bench_netns();
