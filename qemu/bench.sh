@@ -14,20 +14,15 @@
 #           vCPUs per operation, sample on CPU 0 and its peer on CPU 1 (-P)
 #   icount2b the same boot again, to check that two runs agree (the report
 #           prints the largest difference); not in the default
-#   netns   -smp 1, -icount shift=0,sleep=on: the namespace-scale workload
-#           alone, with its destruction (under sleep=off the netns
-#           workqueue's teardown hardly progresses while the guest idles);
-#           busy time stays instructions, idle time passes in real time
 #   smp2    -smp 2, multi-threaded TCG without icount: wall-clock figures
 #           (noisy: the host is shared); not in the default
 # Results: build/bench/results.json (every sample, medians, ratios),
 # build/bench/table.md, build/bench/<boot>/{console,results}.log.
 #
 # Environment:
-#   NEXUS_BENCH_BOOTS      boots to run, default "icount icount2 netns"
+#   NEXUS_BENCH_BOOTS      boots to run, default "icount icount2"
 #   NEXUS_BENCH_ARGS       nexus_bench arguments for the icount boot,
 #                          colon-separated (default "-r:10")
-#   NEXUS_BENCH_NETNS_ARGS for the netns boot (default "-r:1:-w:netns")
 #   NEXUS_BENCH_DETERMINISM QEMU arguments that make every boot the same
 #                          (default "-seed 1 -rtc base=2020-01-01T00:00:00,clock=vm";
 #                          "" gives each boot its own random state)
@@ -46,7 +41,7 @@ set -euo pipefail
 src=${NEXUS_SRC:-$TOP_DIR}
 build="$TOP_DIR/build"
 out="$build/bench"
-boots=${NEXUS_BENCH_BOOTS:-icount icount2 netns}
+boots=${NEXUS_BENCH_BOOTS:-icount icount2}
 export NEXUS_QEMU_TIMEOUT=${NEXUS_QEMU_TIMEOUT:-2400}
 
 ensure_host_packages
@@ -97,15 +92,11 @@ for b in $boots; do
 		args=${NEXUS_BENCH_ICOUNT2_ARGS:--r:10:-P:-w:conn_xcpu,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
 		path="$out/trixie-bin:$PATH"
 		;;
-	netns)
-		smp=1 qargs="-icount shift=0,sleep=on"
-		args=${NEXUS_BENCH_NETNS_ARGS:--r:1:-w:netns}
-		;;
 	smp2)
 		smp=2 qargs=""
 		args=${NEXUS_BENCH_SMP2_ARGS:--r:20:-S:50:-w:conn_cycle,pingpong_1,pingpong_4k,stream_tput,msg_tput,storm}
 		;;
-	*) die "unknown boot '$b' in NEXUS_BENCH_BOOTS (icount, icount2, icount2b, netns, smp2)" ;;
+	*) die "unknown boot '$b' in NEXUS_BENCH_BOOTS (icount, icount2, icount2b, smp2)" ;;
 	esac
 	qargs+=" $det ${NEXUS_BENCH_QEMU_EXTRA:-}"
 	PATH=$path NEXUS_QEMU_SMP=$smp "$QEMU_DIR/run-guest.sh" -m bench -k "$VMLINUZ" \

@@ -1113,7 +1113,7 @@ static long slab_active(const char *name)
 static long netns_base = -1;
 
 /*
- * Wait (up to 60 s of guest time, polling every 50 ms) until no more than
+ * Wait (up to 20 s of guest time, polling every 50 ms) until no more than
  * @count network namespaces exist, by the net_namespace slab cache. The
  * count is SLUB's active objects, which include free objects still in a
  * CPU's slab (7 namespaces a slab): within 16 is done. Returns how many
@@ -1132,7 +1132,7 @@ static long wait_netns_count(long count, int *polls)
 	long left = -1;
 	int i;
 
-	for (i = 0; i < 1200; i++) {
+	for (i = 0; i < 400; i++) {
 		long now = slab_active("net_namespace");
 
 		(*polls)++;
@@ -1171,27 +1171,6 @@ static double busy_ns(void)
 			sum += v[6];
 	fclose(fp);
 	return (double)sum;
-}
-
-/*
- * Idle time of every CPU so far, in ns: /proc/stat's idle and iowait
- * columns (USER_HZ ticks, 10 ms). Coarse, but unlike busy_ns() it leaves
- * out nothing that runs: interrupts and softirqs taken while a CPU idles
- * (RCU callbacks, timers) count as not idle.
- */
-static double idle_ns(void)
-{
-	unsigned long long idle = 0, iowait = 0;
-	char line[512];
-	FILE *fp = fopen("/proc/stat", "r");
-
-	if (!fp)
-		return -1;
-	if (fgets(line, sizeof(line), fp) &&
-	    sscanf(line, "cpu %*u %*u %*u %llu %llu", &idle, &iowait) != 2)
-		idle = iowait = 0;
-	fclose(fp);
-	return (double)(idle + iowait) * 1e9 / sysconf(_SC_CLK_TCK);
 }
 
 /*
@@ -1234,7 +1213,7 @@ static double wait_quiet(void)
 static void netns_sample(int f, const char *fam, int round)
 {
 	int n = netns_count, i, self, *fds = calloc(n, sizeof(int));
-	double b0, b1, b2, b3, i2, i3;
+	double b0, b1, b2, b3;
 	long free0, free1, free2, slab0, slab1, pcpu0, pcpu1, left;
 	uint64_t t0, t1, t2, t3;
 	double poll_cost;
@@ -1286,14 +1265,12 @@ static void netns_sample(int f, const char *fam, int round)
 	slab1 = meminfo_kb("Slab");
 	pcpu1 = meminfo_kb("Percpu");
 	b2 = busy_ns();
-	i2 = idle_ns();
 	t2 = now_ns();
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	/* Destroyed by the netns workqueue: wait for the count, then quiet. */
 	left = wait_netns_count(netns_base, &polls);
 	t3 = now_ns();
-	i3 = idle_ns();
 	b3 = busy_ns() - polls * poll_cost;
 	if (left < 0) {
 		b3 = wait_quiet();
@@ -1301,13 +1278,12 @@ static void netns_sample(int f, const char *fam, int round)
 	}
 	wait_quiet();
 	free2 = meminfo_kb("MemFree");
-	printf("@@ bench sample {\"w\":\"netns\",\"type\":\"stream\",\"fam\":\"%s\",\"round\":%d,\"value\":%.1f,\"unit\":\"ns/netns\",\"phases\":{\"create\":%.1f,\"create_busy\":%.1f,\"destroy_busy\":%.1f},\"extra\":{\"destroy_wall\":%.1f,\"mem\":%.1f,\"slab\":%.1f,\"percpu\":%.1f,\"leak\":%.1f,\"left\":%ld,\"polls\":%d,\"poll_cost\":%.1f,\"n\":%d,\"destroy_nonidle\":%.1f}}\n",
+	printf("@@ bench sample {\"w\":\"netns\",\"type\":\"stream\",\"fam\":\"%s\",\"round\":%d,\"value\":%.1f,\"unit\":\"ns/netns\",\"phases\":{\"create\":%.1f,\"create_busy\":%.1f,\"destroy_busy\":%.1f},\"extra\":{\"destroy_wall\":%.1f,\"mem\":%.1f,\"slab\":%.1f,\"percpu\":%.1f,\"leak\":%.1f,\"left\":%ld,\"polls\":%d,\"poll_cost\":%.1f,\"n\":%d}}\n",
 	       fam, round, (double)(t1 - t0) / n, (double)(t1 - t0) / n,
 	       (b1 - b0) / n, (b3 - b2) / n, (double)(t3 - t2) / n,
 	       (free0 - free1) * 1024.0 / n, (slab1 - slab0) * 1024.0 / n,
 	       (pcpu1 - pcpu0) * 1024.0 / n, (free0 - free2) * 1024.0 / n,
-	       left, polls, poll_cost, n,
-	       ((double)(t3 - t2) - (i3 - i2) - polls * poll_cost) / n);
+	       left, polls, poll_cost, n);
 	close(self);
 	free(fds);
 }
