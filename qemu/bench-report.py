@@ -75,7 +75,7 @@ def netns_table(res):
             rows.append([title] + ["n/a"] * (len(hdr) - 1))
             continue
         ph, ex = r["phases"], r["extra"]
-        done = ex.get("left", 0) <= 16
+        done = ex.get("left", 0) <= 24
         nd = "not done (%.0f left)" % ex.get("left", 0)
         rows.append([title, "%.0f" % ph["create"], "%.0f" % ph["create_busy"],
                      "%.0f" % ph["destroy_busy"] if done else nd,
@@ -109,7 +109,7 @@ def netns_derived(res):
                    "create %.3fx (busy instructions), Slab %.3fx" % (
                        nx["phases"]["create_busy"] / ux["phases"]["create_busy"],
                        nx["extra"]["slab"] / ux["extra"]["slab"] if ux["extra"]["slab"] else 0))
-    if any(r and r["extra"].get("left", 0) > 16 for r in (none, nomod, nx, ux)):
+    if any(r and r["extra"].get("left", 0) > 24 for r in (none, nomod, nx, ux)):
         out.append("destruction not measured: the namespaces were not all gone when the "
                    "bounded wait ended (docs/performance.md)")
     return out
