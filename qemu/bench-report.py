@@ -109,6 +109,15 @@ def netns_derived(res):
                    "create %.3fx (busy instructions), Slab %.3fx" % (
                        nx["phases"]["create_busy"] / ux["phases"]["create_busy"],
                        nx["extra"]["slab"] / ux["extra"]["slab"] if ux["extra"]["slab"] else 0))
+    def destroyed(r):
+        return r and r["extra"].get("left", 0) <= 24
+    if destroyed(none) and destroyed(nomod):
+        out.append("nexus.ko loaded adds per namespace: %+.0f busy instructions to destroy" % (
+            none["phases"]["destroy_busy"] - nomod["phases"]["destroy_busy"]))
+    if destroyed(nx) and destroyed(ux):
+        out.append("namespace with an AF_NEXUS socket / with an AF_UNIX socket: "
+                   "destroy %.3fx (busy instructions)" % (
+                       nx["phases"]["destroy_busy"] / ux["phases"]["destroy_busy"]))
     if any(r and r["extra"].get("left", 0) > 24 for r in (none, nomod, nx, ux)):
         out.append("destruction not measured: the namespaces were not all gone when the "
                    "bounded wait ended (docs/performance.md)")
