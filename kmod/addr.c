@@ -163,7 +163,7 @@ int nexus_autobind(struct sock *sk)
 	u32 lo, hi, n, start, i;
 
 	sock_owned_by_me(sk);
-	nexus_ephemeral_range(nexus_sk_net(sk), &lo, &hi);
+	nexus_ephemeral_range(nexus_net(sock_net(sk)), &lo, &hi);
 	if (lo > hi || lo == NEXUS_PORT_ANY)	/* only a KUnit test does that */
 		return -EADDRNOTAVAIL;
 	n = hi - lo + 1;		/* lo >= 1, so this cannot wrap to 0 */

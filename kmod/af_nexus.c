@@ -106,7 +106,7 @@ int nexus_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	DECLARE_SOCKADDR(struct sockaddr_nx *, sa, uaddr);
 	struct sock *sk = sock->sk;
 	struct nexus_sock *nsk = nexus_sk(sk);
-	u32 node = READ_ONCE(nexus_sk_net(sk)->node);
+	u32 node = READ_ONCE(nexus_net(sock_net(sk))->node);
 	int err = sizeof(*sa);
 
 	lock_sock(sk);
@@ -225,9 +225,8 @@ struct sock *nexus_sk_alloc(struct net *net, struct socket *sock, int type,
 	sk->sk_type = type;
 	sk->sk_protocol = 0;
 	sk->sk_destruct = nexus_sock_destruct;
-	nexus_sk(sk)->nnet = nexus_net(net);
 	nexus_sk(sk)->connect_timeout_ms =
-		READ_ONCE(nexus_sk(sk)->nnet->connect_timeout_ms);
+		READ_ONCE(nexus_net(net)->connect_timeout_ms);
 	INIT_HLIST_NODE(&nexus_sk(sk)->bind_node);
 
 	if (type == SOCK_DGRAM)

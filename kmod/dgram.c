@@ -202,7 +202,7 @@ static int nexus_dgram_may_send(const struct sock *sk,
 /* Under @other's dgram_lock: must a datagram of truesize @charge wait? */
 static bool nexus_dgram_full(const struct sock *other, u32 charge)
 {
-	struct nexus_net *nn = nexus_sk_net(other);
+	struct nexus_net *nn = nexus_net(sock_net(other));
 
 	lockdep_assert_held(&nexus_sk(other)->dgram_lock);
 	return nexus_dgram_rcvq_full(skb_queue_len_lockless(&other->sk_receive_queue),
@@ -373,7 +373,7 @@ static int nexus_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	if (err)
 		goto out_free;
 	NEXUS_DGRAM_CB(skb)->src_port = READ_ONCE(nsk->port);
-	NEXUS_DGRAM_CB(skb)->src_node = READ_ONCE(nexus_sk_net(sk)->node);
+	NEXUS_DGRAM_CB(skb)->src_node = READ_ONCE(nexus_net(sock_net(sk))->node);
 
 	if (!other) {
 		nexus_dgram_broadcast(sk, port, skb);
@@ -547,7 +547,7 @@ static int nexus_dgram_connect(struct socket *sock, NEXUS_SOCKADDR *uaddr,
 		if (err)
 			goto out;
 	}
-	node = other ? READ_ONCE(nexus_sk_net(sk)->node) :
+	node = other ? READ_ONCE(nexus_net(sock_net(sk))->node) :
 		       NEXUS_NODE_BROADCAST;
 	nexus_dgram_set_peer(sk, other, node, sa->snx_port);
 	other = NULL;

@@ -138,13 +138,6 @@ struct nexus_sock {
 	u64 list_seq;			/* creation number in nexus_net.socks,
 					 * 0 while not listed (socks_lock)
 					 */
-	/*
-	 * The namespace's nexus state, nexus_net(sock_net(sk)): set once by
-	 * nexus_sk_alloc(), before the socket is visible, and never changed,
-	 * so it is read without a lock. It lives as long as the namespace,
-	 * which outlives the socket (nexus_sk_net()).
-	 */
-	struct nexus_net *nnet;
 	struct hlist_node bind_node;	/* port table entry */
 	/*
 	 * 0: no limit. Written (WRITE_ONCE) under the socket lock by
@@ -177,6 +170,18 @@ struct nexus_sock {
 		struct {	/* stream and seqpacket */
 			spinlock_t state_lock;
 			/*
+			 * Unread bytes queued: the sum over the receive
+			 * queue's skbs of len - consumed. A sender adds in
+			 * the queue lock's section that links the skb; the
+			 * reader (socket lock) subtracts what it consumes;
+			 * nexus_rcvq_purge() (socket lock) subtracts what it
+			 * unlinks, in the queue lock. Never reset. Read
+			 * locklessly (ioctl, poll, the senders' room check).
+			 * Beside @state_lock, in what would be padding: with
+			 * it struct nexus_sock is 1024 bytes, as unix_sock.
+			 */
+			atomic_t rcvq_bytes;
+			/*
 			 * The connected peer (held): written (WRITE_ONCE)
 			 * under @state_lock; a sender waiting for room
 			 * compares it with READ_ONCE(), never dereferencing it.
@@ -197,16 +202,6 @@ struct nexus_sock {
 			 */
 			unsigned long connect_deadline;	/* jiffies */
 			bool connect_armed;	/* the attempt has a timeout */
-			/*
-			 * Unread bytes queued: the sum over the receive
-			 * queue's skbs of len - consumed. A sender adds in
-			 * the queue lock's section that links the skb; the
-			 * reader (socket lock) subtracts what it consumes;
-			 * nexus_rcvq_purge() (socket lock) subtracts what it
-			 * unlinks, in the queue lock. Never reset. Read
-			 * locklessly (ioctl, poll, the senders' room check).
-			 */
-			atomic_t rcvq_bytes;
 			int rcvbuf_seen;	/* sk_rcvbuf at the last
 						 * release_sock() (sk_lock)
 						 */
@@ -230,15 +225,6 @@ struct nexus_sock {
 static inline struct nexus_sock *nexus_sk(const struct sock *sk)
 {
 	return container_of(sk, struct nexus_sock, sk);
-}
-
-/*
- * nexus_net(sock_net(sk)) without net_generic()'s lookup (an RCU read
- * section): the pointer the socket got when it was allocated.
- */
-static inline struct nexus_net *nexus_sk_net(const struct sock *sk)
-{
-	return nexus_sk(sk)->nnet;
 }
 
 extern struct workqueue_struct *nexus_wq;

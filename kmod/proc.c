@@ -49,7 +49,7 @@
  */
 void nexus_sock_list_add(struct sock *sk)
 {
-	struct nexus_net *nn = nexus_sk_net(sk);
+	struct nexus_net *nn = nexus_net(sock_net(sk));
 
 	spin_lock_bh(&nn->socks_lock);
 	nexus_sk(sk)->list_seq = ++nn->socks_seq;
@@ -65,7 +65,7 @@ EXPORT_SYMBOL_IF_KUNIT(nexus_sock_list_add);
 /* Remove a socket from the list (its destructor); any context. */
 void nexus_sock_list_del(struct sock *sk)
 {
-	struct nexus_net *nn = nexus_sk_net(sk);
+	struct nexus_net *nn = nexus_net(sock_net(sk));
 	struct nexus_sock *nsk = nexus_sk(sk);
 
 	if (!nsk->list_seq)

@@ -252,7 +252,7 @@ static void nexus_establish(struct sock *l, struct sock *c, struct sock *child)
 	struct nexus_sock *nl = nexus_sk(l);
 	struct nexus_sock *nc = nexus_sk(c);
 	struct nexus_sock *nch = nexus_sk(child);
-	u32 node = READ_ONCE(nexus_sk_net(l)->node);
+	u32 node = READ_ONCE(nexus_net(sock_net(l))->node);
 
 	lockdep_assert_held(&nl->state_lock);
 	lockdep_assert_held(&nc->state_lock);
