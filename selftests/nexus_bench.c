@@ -1113,38 +1113,13 @@ static long slab_active(const char *name)
 static long netns_base = -1;
 
 /*
- * Wait (up to 20 s of guest time, polling every 50 ms) until no more than
- * @count network namespaces exist, by the net_namespace slab cache. The
- * count is SLUB's active objects, which include free objects still in a
- * CPU's slab and its partial slabs (7 namespaces a slab): within
- * NETNS_SLACK is done (measured: 21 after every namespace of a batch was
- * freed). Returns how many
- * are left over @count (-1 when the cache is not visible); *@polls counts
- * the polls, whose cost the caller subtracts.
- *
- * A destroyed batch's struct net is freed only by the next batch's
- * cleanup_net() (netns_kick()): callers kick first.
+ * How far above the count of namespaces before the bench the
+ * net_namespace slab count may stay once all are gone: SLUB's active
+ * objects include the free objects of a CPU's slab and its partial slabs
+ * (7 namespaces a slab); 21 was measured after every namespace of a batch
+ * was freed.
  */
-#define NETNS_SLACK 24	/* three slabs' worth, and a kick's own */
-
-static long wait_netns_count(long count, int *polls)
-{
-	long left = -1;
-	int i;
-
-	for (i = 0; i < 400; i++) {
-		long now = slab_active("net_namespace");
-
-		(*polls)++;
-		if (now < 0 || count < 0)
-			return -1;
-		left = now - count;
-		if (left <= NETNS_SLACK)
-			return left;
-		usleep(50000);
-	}
-	return left;
-}
+#define NETNS_SLACK 24
 
 /*
  * Busy time of every CPU so far, in ns (instructions under icount): the
@@ -1289,10 +1264,13 @@ static void netns_sample(int f, const char *fam, int round)
 		       fam, strerror(errno));
 		return;
 	}
-	/* Earlier samples' namespaces are gone, and the machine is quiet. */
-	netns_kick();
+	/*
+	 * Earlier samples' and phases' namespaces are gone (ns_listeners
+	 * leaves 2,000 behind, with 100,000 sockets), the machine is quiet.
+	 */
+	wait_netns_gone(netns_base, &before, &kicks);
+	kicks = 0;
 	wait_quiet();
-	wait_netns_count(netns_base, &before);
 	/* What a kick costs (busy), subtracted from destroy_busy. */
 	kick = busy_ns();
 	netns_kick();
