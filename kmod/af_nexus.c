@@ -191,8 +191,15 @@ static void nexus_sock_destruct(struct sock *sk)
 	nexus_sock_list_del(sk);
 	if (sk->sk_type != SOCK_DGRAM)
 		nexus_stream_destruct(sk);
-	skb_queue_purge(&sk->sk_receive_queue);
-	skb_queue_purge(&sk->sk_error_queue);
+	/*
+	 * No reference is left, so nothing can queue to these any more: a
+	 * lockless look is exact, and spares the two queue lock round trips
+	 * when they are empty (release() purged the receive queue already).
+	 */
+	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		skb_queue_purge(&sk->sk_receive_queue);
+	if (!skb_queue_empty_lockless(&sk->sk_error_queue))
+		skb_queue_purge(&sk->sk_error_queue);
 }
 
 /**

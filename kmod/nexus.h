@@ -171,6 +171,18 @@ struct nexus_sock {
 		struct {	/* stream and seqpacket */
 			spinlock_t state_lock;
 			/*
+			 * Unread bytes queued: the sum over the receive
+			 * queue's skbs of len - consumed. A sender adds in
+			 * the queue lock's section that links the skb; the
+			 * reader (socket lock) subtracts what it consumes;
+			 * nexus_rcvq_purge() (socket lock) subtracts what it
+			 * unlinks, in the queue lock. Never reset. Read
+			 * locklessly (ioctl, poll, the senders' room check).
+			 * Beside @state_lock, in what would be padding: with
+			 * it struct nexus_sock is 1024 bytes, as unix_sock.
+			 */
+			atomic_t rcvq_bytes;
+			/*
 			 * The connected peer (held): written (WRITE_ONCE)
 			 * under @state_lock; a sender waiting for room
 			 * compares it with READ_ONCE(), never dereferencing it.
@@ -191,16 +203,6 @@ struct nexus_sock {
 			 */
 			unsigned long connect_deadline;	/* jiffies */
 			bool connect_armed;	/* the attempt has a timeout */
-			/*
-			 * Unread bytes queued: the sum over the receive
-			 * queue's skbs of len - consumed. A sender adds in
-			 * the queue lock's section that links the skb; the
-			 * reader (socket lock) subtracts what it consumes;
-			 * nexus_rcvq_purge() (socket lock) subtracts what it
-			 * unlinks, in the queue lock. Never reset. Read
-			 * locklessly (ioctl, poll, the senders' room check).
-			 */
-			atomic_t rcvq_bytes;
 			int rcvbuf_seen;	/* sk_rcvbuf at the last
 						 * release_sock() (sk_lock)
 						 */

@@ -23,6 +23,11 @@
 #   NEXUS_BENCH_BOOTS      boots to run, default "icount icount2"
 #   NEXUS_BENCH_ARGS       nexus_bench arguments for the icount boot,
 #                          colon-separated (default "-r:10")
+#   NEXUS_BENCH_DETERMINISM QEMU arguments that make every boot the same
+#                          (default "-seed 1 -rtc base=2020-01-01T00:00:00,clock=vm";
+#                          "" gives each boot its own random state)
+#   NEXUS_BENCH_QEMU_EXTRA, NEXUS_BENCH_CMDLINE_EXTRA more QEMU arguments,
+#                          more kernel command line, for every boot
 #   NEXUS_BENCH_SMP2_ARGS  for the smp2 boot (default 20 rounds, without the
 #                          100k-socket and memory workloads)
 #   NEXUS_BENCH_ICOUNT2_ARGS for icount2/icount2b (default 10 rounds of the
@@ -67,6 +72,13 @@ case " $boots " in
 	;;
 esac
 
+# Every boot is the same boot: QEMU's random numbers (RDRAND, RDSEED and the
+# RNG seed it hands the kernel at boot) come from a fixed seed, and the
+# guest's RTC starts at a fixed time and follows the guest clock. Without
+# this the kernel's random state (KASLR, hash seeds, SLUB freelist order,
+# ASLR...) differs in every boot and moves whole boots' figures by 1-2% on
+# two CPUs; with it two boots print the same samples (docs/performance.md).
+det=${NEXUS_BENCH_DETERMINISM--seed 1 -rtc base=2020-01-01T00:00:00,clock=vm}
 runs=()
 for b in $boots; do
 	path=$PATH
@@ -86,9 +98,10 @@ for b in $boots; do
 		;;
 	*) die "unknown boot '$b' in NEXUS_BENCH_BOOTS (icount, icount2, icount2b, smp2)" ;;
 	esac
+	qargs+=" $det ${NEXUS_BENCH_QEMU_EXTRA:-}"
 	PATH=$path NEXUS_QEMU_SMP=$smp "$QEMU_DIR/run-guest.sh" -m bench -k "$VMLINUZ" \
 		-i "$out/initramfs.cpio.gz" -d "$out/$b" -q "$qargs" \
-		-a "nexus.bench=$args" || true
+		-a "nexus.bench=$args ${NEXUS_BENCH_CMDLINE_EXTRA:-}" || true
 	say "$b: $(grep -c '^@@ bench sample' "$out/$b/results.log" || true) samples in $(cat "$out/$b/seconds")s"
 	runs+=("$b=$out/$b/results.log")
 done
