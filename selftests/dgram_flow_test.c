@@ -651,14 +651,7 @@ FIXTURE(rcvbuf_wake)
 	struct waiter w;
 };
 
-FIXTURE_VARIANT(rcvbuf_wake)
-{
-	enum waiter_kind kind;
-};
-
-FIXTURE_VARIANT_ADD(rcvbuf_wake, send) { W_SEND };
-FIXTURE_VARIANT_ADD(rcvbuf_wake, poll) { W_POLL };
-FIXTURE_VARIANT_ADD(rcvbuf_wake, epoll_et) { W_EPOLL_ET };
+WAITER_VARIANTS(rcvbuf_wake);
 
 /*
  * The receiver's SO_RCVBUF small and its queue filled by the connected
@@ -740,14 +733,7 @@ FIXTURE(qlen_wake)
 	char saved[32];		/* dgram_qlen before the test */
 };
 
-FIXTURE_VARIANT(qlen_wake)
-{
-	enum waiter_kind kind;
-};
-
-FIXTURE_VARIANT_ADD(qlen_wake, send) { W_SEND };
-FIXTURE_VARIANT_ADD(qlen_wake, poll) { W_POLL };
-FIXTURE_VARIANT_ADD(qlen_wake, epoll_et) { W_EPOLL_ET };
+WAITER_VARIANTS(qlen_wake);
 
 FIXTURE_SETUP(qlen_wake)
 {

@@ -26,6 +26,16 @@
 
 enum waiter_kind { W_SEND, W_POLL, W_EPOLL_ET };
 
+/*
+ * For kselftest_harness.h fixtures: every test of fixture @f runs once per
+ * kind of waiter, which it reads as variant->kind.
+ */
+#define WAITER_VARIANTS(f)						\
+	FIXTURE_VARIANT(f) { enum waiter_kind kind; };			\
+	FIXTURE_VARIANT_ADD(f, send) { W_SEND };			\
+	FIXTURE_VARIANT_ADD(f, poll) { W_POLL };			\
+	FIXTURE_VARIANT_ADD(f, epoll_et) { W_EPOLL_ET }
+
 struct waiter {
 	pthread_t thread;
 	enum waiter_kind kind;
