@@ -55,9 +55,18 @@ resolve() {
 	[ -n "$ver" ] || die "no version for $img"
 	root_kdir=
 	if [ "$suite" = "$host_suite" ]; then
-		# The headers need the kbuild package of the same upstream
-		# version (linux-kbuild-6.1 for 6.1.0-NN).
-		pkgs="$img linux-headers-$abi-amd64 linux-headers-$abi-common linux-kbuild-${abi%%-*}"
+		# The headers need the kbuild package they depend on: its
+		# name is the upstream series (linux-kbuild-6.1 for 6.1.0-NN)
+		# or, for newer series, the whole version
+		# (linux-kbuild-6.12.117+deb12), so take it from the headers'
+		# Depends rather than deriving it from the ABI.
+		local kbuild
+		kbuild=$(apt-cache "${suite_aptopts[@]}" show --no-all-versions \
+			"linux-headers-$krel" | sed -n 's/^Depends: *//p' |
+			tr ',' '\n' | sed -n 's/^ *\(linux-kbuild-[^ ]*\).*/\1/p' |
+			head -n1)
+		[ -n "$kbuild" ] || die "no linux-kbuild dependency of linux-headers-$krel"
+		pkgs="$img linux-headers-$abi-amd64 linux-headers-$abi-common $kbuild"
 		dir="$NEXUS_CACHE/stock-$abi-$ver"
 		root_kdir=usr/src/linux-headers-$krel
 	else
